@@ -1,0 +1,2 @@
+#include "duration.h"
+// stub: to be written

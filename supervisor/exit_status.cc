@@ -1,0 +1,30 @@
+#include "exit_status.h"
+
+#include <sys/wait.h>
+
+#include <cerrno>
+
+#include "signals.h"
+
+namespace sv {
+
+ExitStatus ExitStatus::from_wait_status(int wait_status) {
+    if (WIFSIGNALED(wait_status)) return killed(WTERMSIG(wait_status));
+    if (WIFEXITED(wait_status)) return exited(WEXITSTATUS(wait_status));
+    // Stopped/continued statuses are never delivered for reaped children;
+    // keep the raw value rather than inventing a meaning.
+    return exited(wait_status & 0xff);
+}
+
+std::string ExitStatus::describe() const {
+    if (signaled) return "killed by signal " + signal_name(value);
+    return "exited with status " + std::to_string(value);
+}
+
+int exec_failure_exit_code(int error_number) {
+    // Emulate what sh and tini do: "not found" is 127, "found but not
+    // executable" (EACCES, ENOEXEC, …) is 126.
+    return (error_number == ENOENT || error_number == ENOTDIR) ? 127 : 126;
+}
+
+}  // namespace sv

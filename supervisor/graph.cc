@@ -1,0 +1,2 @@
+#include "graph.h"
+// stub: to be written

@@ -1,0 +1,2 @@
+#include "http_parse.h"
+// stub: to be written

@@ -1,0 +1,2 @@
+#include "http_server.h"
+// stub: to be written

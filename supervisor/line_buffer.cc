@@ -1,0 +1,2 @@
+#include "line_buffer.h"
+// stub: to be written

@@ -1,0 +1,2 @@
+#include "output.h"
+// stub: to be written

@@ -1,0 +1,57 @@
+// Service output on the libev loop (SPEC §6, `log = "prefix"`).
+//
+// Each service's stdout and stderr arrive on pipes. Reads are assembled into
+// whole lines (LineBuffer) and queued as "NAME | line" (name padded to one
+// width, coloured when the destination is a terminal and NO_COLOR is unset)
+// on the supervisor's own stdout or stderr respectively. The supervisor's own
+// messages join stderr's queue, so the two interleave only at line boundaries.
+//
+// Back-pressure: the queues write without blocking the loop (stdout/stderr
+// are reopened non-blocking through /proc/self/fd when they are pipes or
+// terminals, so the shared file description of inherit-mode services stays
+// blocking). When a queue holds more than a bound, reading from the pipes
+// that feed it pauses, so services block in write(2) instead of the
+// supervisor's memory growing. Nothing is dropped: finish() reads every pipe
+// to its end and writes everything before the supervisor exits.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+struct ev_loop;
+
+namespace sv {
+
+class Output {
+public:
+    explicit Output(struct ev_loop* loop);
+    ~Output();
+    Output(const Output&) = delete;
+    Output& operator=(const Output&) = delete;
+
+    // Names of all services (index order); prefixes are padded to the longest.
+    void set_service_names(const std::vector<std::string>& names);
+
+    // Takes ownership of the read ends of service `index`'s stdout/stderr
+    // pipes (-1: not piped). Called once per spawn; earlier pipes of the same
+    // service (still held by grandchildren) keep being read.
+    void attach(std::size_t index, int stdout_fd, int stderr_fd);
+
+    // One of the supervisor's own lines (ending in '\n') for stderr.
+    void own_line(std::string line);
+
+    // Are all attached pipes at EOF?
+    bool all_closed() const;
+
+    // Before exit: read every pipe until EOF or until it would block, emit
+    // partial last lines, then write everything queued, blocking if needed.
+    void finish();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sv

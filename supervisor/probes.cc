@@ -1,0 +1,2 @@
+#include "probes.h"
+// stub: to be written

@@ -1,0 +1,2 @@
+#include "signals.h"
+// stub: to be written

@@ -1,0 +1,2 @@
+#include "status_render.h"
+// stub: to be written
