@@ -217,8 +217,6 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
         throw UsageError("'run' takes either -c FILE or -- COMMAND, not both");
     if (!saw_separator && (o.grace || o.stop_signal))
         throw UsageError("--grace and --stop-signal go with 'run -- COMMAND'");
-    if (o.command == Subcommand::Run && saw_separator && o.log_format)
-        ;  // accepted: applies to the supervisor's own (few) messages
     if (o.command == Subcommand::Status && !o.addr.empty() && !o.config_path.empty())
         throw UsageError("'status' takes either -c FILE or --addr HOST:PORT, not both");
     return o;

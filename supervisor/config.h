@@ -110,6 +110,11 @@ struct Config {
 // Throws ConfigError.
 Config parse_config(std::string_view text, const std::string& file);
 
+// Optimal string alignment distance (edits, counting a swap of two adjacent
+// letters as one): the "did you mean" suggestions for keys, values and
+// service names use it with a threshold of 2.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
 // Reads the file (the only I/O in the core: an ifstream) then parse_config.
 // A missing or unreadable file is a ConfigError at position 0:0 with the errno text.
 Config load_config_file(const std::string& path);

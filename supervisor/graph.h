@@ -32,6 +32,12 @@ public:
     // drain_delay + longest chain of stop_grace, capped by shutdown_timeout.
     Duration worst_case_shutdown(const Config& config) const;
 
+    // The chain behind worst_case_shutdown(), in stop order: the first
+    // service stops first, the last one stops after all the others in the
+    // chain ({api, db} when api depends on db). Ties go to the service
+    // earlier in the file.
+    std::vector<std::size_t> longest_stop_chain(const Config& config) const;
+
     // Graphviz DOT; edges go from dependent to dependency.
     std::string dot(const Config& config) const;
 
@@ -40,5 +46,10 @@ private:
     std::vector<std::vector<std::size_t>> rdeps_;
     std::vector<std::vector<std::size_t>> layers_;
 };
+
+// The text `supervisor check` prints on success (SPEC §1): file, number of
+// services, start layers, worst-case shutdown time and the chain behind it.
+// Pure, so the unit tests can compare it to a golden file.
+std::string format_check_report(const Config& config, const Graph& graph);
 
 }  // namespace sv

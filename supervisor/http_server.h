@@ -30,6 +30,12 @@ public:
     // ("cannot listen on 127.0.0.1:9180: Address already in use").
     std::string listen(const std::string& address);
 
+    // Optional fast path for /readyz and /healthz without ?verbose: a cheap
+    // "all ready?" answer, so that probes (and benchmarks) do not build a
+    // whole Snapshot per request. Must agree with snapshot().all_ready().
+    // When it says false, the snapshot is built anyway for the 503 body.
+    void set_ready_check(std::function<bool()> ready);
+
     // The bound port (useful with port 0).
     std::uint16_t port() const;
 

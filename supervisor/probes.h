@@ -10,6 +10,11 @@
 //          READY=1 = ok, STATUS=… forwarded, BARRIER=1 answered
 //
 // tcp/http/exec run every `interval`, each attempt bounded by `timeout`.
+// The interval is start-to-start with no overlap: an attempt that outlasts
+// it is followed at once. A Ready probe tries at once (from a zero timer:
+// start() never reports synchronously), a Health probe after one interval.
+// Every attempt's verdict is reported; the core stops a Ready probe after
+// its first ok. See probe_internal.h.
 #pragma once
 
 #include <sys/types.h>

@@ -69,6 +69,8 @@ public:
     void stop(TimePoint now, int sig = 0);
     // SIGKILL the group at once (second SIGINT, shutdown_timeout).
     void kill_now(TimePoint now);
+    // Shutdown has begun: no more restarts; Backoff becomes Exited.
+    void inhibit_restart(TimePoint now);
     // A dependency can never become ready: Pending -> Failed.
     void fail_dependency(const std::string& dependency);
 
@@ -126,6 +128,7 @@ private:
 
     ServiceState state_ = ServiceState::Pending;
     bool desired_down_ = false;
+    bool no_restart_ = false;
     FailReason fail_reason_ = FailReason::None;
     AfterStop after_stop_ = AfterStop::End;
 

@@ -51,8 +51,9 @@ public:
 
     // --- events from the shell ---
     void on_exec_result(pid_t pid, int err, const std::string& stage);
-    // Any reaped child: a service's leader, or an orphan to count.
-    void on_child_exit(pid_t pid, int wait_status);
+    // Any reaped child: a service's leader, or an orphan to count. `orphan`
+    // false: one of our own helper processes (an exec probe), not an orphan.
+    void on_child_exit(pid_t pid, int wait_status, bool orphan = true);
     void on_probe_result(std::size_t index, ProbeRole role, bool ok, const std::string& detail);
     void on_notify_status(std::size_t index, std::string status);
     void on_signal(int sig);

@@ -23,6 +23,7 @@ namespace sv {
 struct SpawnResult {
     pid_t pid = -1;   // > 0 on success
     int error = 0;    // errno when the fork itself (or pipe/socket set-up) failed
+    std::string what; // what could not be done, e.g. "unknown user 'app'" (may be empty)
 };
 
 enum class ProbeRole { Ready, Health };

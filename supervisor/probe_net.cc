@@ -1,0 +1,329 @@
+// tcp and http probes: one non-blocking connection per attempt.
+//
+// tcp succeeds when connect(2) completes (SO_ERROR 0) and closes at once;
+// that is all "the port accepts connections" can mean. http goes on to
+// send a minimal HTTP/1.1 GET with "Connection: close" and reads only the
+// status line: 2xx and 3xx are healthy (as Kubernetes' httpGet), anything
+// else fails with "HTTP 503". No https: a probe of a local service does
+// not need it, and TLS would be a dependency for nothing.
+//
+// Addresses are resolved at every attempt, so a name whose address changes
+// is followed. A numeric host (the usual 127.0.0.1 or [::1]) resolves
+// without I/O; a name such as "localhost" goes through a blocking
+// getaddrinfo(3), which for /etc/hosts names is a file read. A name that
+// needs DNS could stall the loop for the resolver's timeout; that is the
+// price of having no resolver thread, and the reason docs suggest numeric
+// addresses. When a name has several addresses (localhost: ::1 and
+// 127.0.0.1) each is tried in turn within the same attempt.
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "probe_internal.h"
+
+namespace sv::probe_detail {
+
+namespace {
+
+constexpr std::size_t kMaxStatusLine = 4096;
+
+// "host:port" or "[v6]:port" -> host, port. False when malformed.
+bool split_host_port(std::string_view s, std::string& host, std::string& port) {
+    std::size_t colon;
+    if (!s.empty() && s[0] == '[') {
+        std::size_t close = s.find(']');
+        if (close == std::string_view::npos || close + 1 >= s.size() || s[close + 1] != ':') {
+            return false;
+        }
+        host = std::string(s.substr(1, close - 1));
+        colon = close + 1;
+    } else {
+        colon = s.rfind(':');
+        if (colon == std::string_view::npos) return false;
+        host = std::string(s.substr(0, colon));
+    }
+    port = std::string(s.substr(colon + 1));
+    return !host.empty() && !port.empty();
+}
+
+struct Target {
+    std::string host, port;
+    std::string host_header;  // http: "host" or "host:port"
+    std::string path;         // http: "/path?query"
+    std::string shown;        // "127.0.0.1:5432", for messages
+};
+
+// "http://host[:port][/path]" -> Target. False when malformed or not http.
+bool parse_http_url(std::string_view url, Target& t) {
+    constexpr std::string_view kScheme = "http://";
+    if (url.size() < kScheme.size() || strncasecmp(url.data(), kScheme.data(), kScheme.size())) {
+        return false;
+    }
+    url.remove_prefix(kScheme.size());
+    std::size_t slash = url.find_first_of("/?#");
+    std::string_view authority = url.substr(0, slash);
+    std::string_view rest = slash == std::string_view::npos ? "" : url.substr(slash);
+    if (std::size_t hash = rest.find('#'); hash != std::string_view::npos) {
+        rest = rest.substr(0, hash);  // fragments are never sent
+    }
+    t.path = rest.empty() || rest[0] != '/' ? "/" + std::string(rest) : std::string(rest);
+    if (authority.find('@') != std::string_view::npos) return false;  // no userinfo
+    // Without an explicit port, append ":80" for splitting, unless it is a bare [v6].
+    bool has_port = false;
+    if (!authority.empty() && authority[0] == '[') {
+        has_port = authority.find("]:") != std::string_view::npos;
+    } else {
+        has_port = authority.find(':') != std::string_view::npos;
+    }
+    std::string full = std::string(authority) + (has_port ? "" : ":80");
+    if (!split_host_port(full, t.host, t.port)) return false;
+    // RFC 9110: Host carries the port when it is not the scheme's default.
+    t.host_header = std::string(authority);
+    if (has_port && t.port == "80") t.host_header = full.substr(0, full.size() - 3);
+    t.shown = std::string(authority) + (has_port ? "" : ":80");
+    return true;
+}
+
+// Resolves host:port; numeric first (no I/O), then a blocking lookup (see top).
+int resolve(const Target& t, std::vector<sockaddr_storage>& out, std::vector<socklen_t>& lens,
+            std::string& error) {
+    struct addrinfo hints = {};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+    struct addrinfo* res = nullptr;
+    int rc = ::getaddrinfo(t.host.c_str(), t.port.c_str(), &hints, &res);
+    if (rc == EAI_NONAME) {
+        hints.ai_flags = 0;
+        rc = ::getaddrinfo(t.host.c_str(), t.port.c_str(), &hints, &res);
+    }
+    if (rc != 0) {
+        error = "resolve " + t.shown + ": " +
+                (rc == EAI_SYSTEM ? std::string(std::strerror(errno)) : ::gai_strerror(rc));
+        return -1;
+    }
+    for (struct addrinfo* ai = res; ai; ai = ai->ai_next) {
+        sockaddr_storage ss = {};
+        std::memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+        out.push_back(ss);
+        lens.push_back(ai->ai_addrlen);
+    }
+    ::freeaddrinfo(res);
+    return 0;
+}
+
+class NetProbe final : public PollingProbe {
+  public:
+    NetProbe(ProbeHost& host, std::size_t index, ProbeRole role, const ProbeConfig& config)
+        : PollingProbe(host, index, role, config), http_(config.kind == ProbeKind::Http) {
+        valid_ = http_ ? parse_http_url(config.address, target_)
+                       : split_host_port(config.address, target_.host, target_.port);
+        if (!http_) target_.shown = config.address;
+        ev_init(&io_, on_io);
+        io_.data = this;
+    }
+    ~NetProbe() override { cancel_attempt(); }
+
+  protected:
+    void start_attempt() override {
+        if (!valid_) {
+            complete(false, "invalid address \"" + config_.address + "\"");
+            return;
+        }
+        addrs_.clear();
+        lens_.clear();
+        next_addr_ = 0;
+        last_error_ = 0;
+        std::string error;
+        if (resolve(target_, addrs_, lens_, error) < 0) {
+            complete(false, error);
+            return;
+        }
+        connect_next();
+    }
+
+    void cancel_attempt() override {
+        ev_io_stop(host_.loop(), &io_);
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
+        state_ = State::Idle;
+    }
+
+  private:
+    enum class State { Idle, Connecting, Sending, Receiving };
+
+    static void on_io(struct ev_loop*, ev_io* w, int) noexcept {
+        auto* self = static_cast<NetProbe*>(w->data);
+        try {
+            switch (self->state_) {
+                case State::Connecting:
+                    self->connected();
+                    break;
+                case State::Sending:
+                    self->send_request();
+                    break;
+                case State::Receiving:
+                    self->receive();
+                    break;
+                case State::Idle:
+                    ev_io_stop(self->host_.loop(), w);
+                    break;
+            }
+        } catch (...) {
+            // bad_alloc: the attempt's timeout ends it.
+        }
+    }
+
+    void watch(int events) {
+        ev_io_stop(host_.loop(), &io_);
+        ev_io_set(&io_, fd_, events);
+        ev_io_start(host_.loop(), &io_);
+    }
+
+    // Every path ends in complete() as its last action (see probe_internal.h).
+    void fail(const std::string& what, int err) {
+        cancel_attempt();
+        complete(false, what + " " + target_.shown + ": " + std::strerror(err));
+    }
+
+    void connect_next() {
+        while (next_addr_ < addrs_.size()) {
+            const sockaddr_storage& sa = addrs_[next_addr_];
+            socklen_t len = lens_[next_addr_];
+            ++next_addr_;
+            fd_ = ::socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            if (fd_ < 0) {
+                last_error_ = errno;
+                continue;
+            }
+            if (::connect(fd_, reinterpret_cast<const sockaddr*>(&sa), len) == 0) {
+                on_connected();
+                return;
+            }
+            if (errno == EINPROGRESS) {
+                state_ = State::Connecting;
+                watch(EV_WRITE);
+                return;
+            }
+            last_error_ = errno;
+            ::close(fd_);
+            fd_ = -1;
+        }
+        fail("connect to", last_error_ ? last_error_ : EADDRNOTAVAIL);
+    }
+
+    void connected() {
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+        if (err == 0) {
+            on_connected();
+            return;
+        }
+        last_error_ = err;
+        cancel_attempt();
+        connect_next();  // the next address, or the verdict
+    }
+
+    void on_connected() {
+        if (!http_) {
+            cancel_attempt();
+            complete(true, "connected to " + target_.shown);
+            return;
+        }
+        request_ = "GET " + target_.path + " HTTP/1.1\r\nHost: " + target_.host_header +
+                   "\r\nConnection: close\r\nUser-Agent: supervisor-probe\r\nAccept: */*\r\n\r\n";
+        sent_ = 0;
+        response_.clear();
+        state_ = State::Sending;
+        send_request();
+    }
+
+    void send_request() {
+        while (sent_ < request_.size()) {
+            ssize_t n = ::send(fd_, request_.data() + sent_, request_.size() - sent_, MSG_NOSIGNAL);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                watch(EV_WRITE);
+                return;
+            }
+            if (n < 0) {
+                fail("send to", errno);
+                return;
+            }
+            sent_ += static_cast<std::size_t>(n);
+        }
+        state_ = State::Receiving;
+        watch(EV_READ);
+    }
+
+    void receive() {
+        char buf[1024];
+        ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) return;
+            fail("read from", errno);
+            return;
+        }
+        response_.append(buf, static_cast<std::size_t>(n));
+        std::size_t eol = response_.find('\n');
+        if (eol == std::string::npos) {
+            if (n > 0 && response_.size() < kMaxStatusLine) return;  // more to come
+            cancel_attempt();
+            complete(false, n == 0 ? "connection closed by " + target_.shown + " before a response"
+                                   : "invalid HTTP response from " + target_.shown);
+            return;
+        }
+        int status = parse_status_line(std::string_view(response_).substr(0, eol));
+        cancel_attempt();
+        if (status < 0) {
+            complete(false, "invalid HTTP response from " + target_.shown);
+            return;
+        }
+        complete(status >= 200 && status < 400, "HTTP " + std::to_string(status));
+    }
+
+    const bool http_;
+    bool valid_ = false;
+    Target target_;
+    std::vector<sockaddr_storage> addrs_;
+    std::vector<socklen_t> lens_;
+    std::size_t next_addr_ = 0;
+    int last_error_ = 0;
+    int fd_ = -1;
+    State state_ = State::Idle;
+    std::string request_;
+    std::size_t sent_ = 0;
+    std::string response_;
+    ev_io io_;
+};
+
+}  // namespace
+
+int parse_status_line(std::string_view line) {
+    // "HTTP/1.1 200 OK" (reason optional, '\r' tolerated).
+    if (line.substr(0, 5) != "HTTP/") return -1;
+    std::size_t sp = line.find(' ');
+    if (sp == std::string_view::npos || sp + 4 > line.size()) return -1;
+    int code = 0;
+    for (std::size_t i = sp + 1; i < sp + 4; ++i) {
+        if (line[i] < '0' || line[i] > '9') return -1;
+        code = code * 10 + (line[i] - '0');
+    }
+    if (sp + 4 < line.size() && line[sp + 4] != ' ' && line[sp + 4] != '\r') return -1;
+    return code >= 100 ? code : -1;
+}
+
+std::unique_ptr<Probe> make_net_probe(ProbeHost& host, std::size_t index, ProbeRole role,
+                                      const ProbeConfig& config) {
+    return std::make_unique<NetProbe>(host, index, role, config);
+}
+
+}  // namespace sv::probe_detail

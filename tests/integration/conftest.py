@@ -1,0 +1,194 @@
+"""Black-box harness: runs the built supervisor binary the way users do.
+
+A `Run` starts the binary as a plain process or as PID 1 of a fresh PID
+namespace (`unshare -fp --mount-proc`), captures stdout and stderr with
+timestamps on arrival, and offers bounded waits: every wait has a timeout
+and fails the test when it runs out. Nothing sleeps as an assertion.
+"""
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+import http.client
+
+import pytest
+
+BIN = os.environ.get("SUPERVISOR_BIN", os.path.join(os.path.dirname(__file__), "../../build/supervisor"))
+HELPERS = os.environ.get("HELPERS_DIR", os.path.join(os.path.dirname(__file__), "../../build/helpers"))
+SOURCE_DIR = os.environ.get("SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def helper(name):
+    return os.path.join(HELPERS, name)
+
+
+class Stream:
+    """Collects a pipe's lines with their arrival time, in a thread."""
+
+    def __init__(self, pipe):
+        self.lines = []  # (monotonic time, text)
+        self.cond = threading.Condition()
+        self.closed = False
+        self.thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
+        self.thread.start()
+
+    def _read(self, pipe):
+        for raw in iter(pipe.readline, b""):
+            with self.cond:
+                self.lines.append((time.monotonic(), raw.decode("utf-8", "replace").rstrip("\n")))
+                self.cond.notify_all()
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+
+    def text(self):
+        with self.cond:
+            return "\n".join(l for _, l in self.lines)
+
+    def wait_for(self, pattern, timeout=10.0):
+        """Waits until a line matches; returns (time, line)."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for t, l in self.lines:
+                    if rx.search(l):
+                        return t, l
+                left = deadline - time.monotonic()
+                if left <= 0 or self.closed:
+                    raise AssertionError(
+                        f"no line matching {pattern!r} within {timeout}s; got:\n" + "\n".join(l for _, l in self.lines))
+                self.cond.wait(left)
+
+
+class Run:
+    def __init__(self, args, pid1=False, env=None, cwd=None, stdin=subprocess.DEVNULL):
+        self.pid1 = pid1
+        cmd = [BIN] + args
+        if pid1:
+            cmd = ["unshare", "-fp", "--mount-proc"] + cmd
+        full_env = dict(os.environ)
+        full_env.pop("NOTIFY_SOCKET", None)
+        full_env["NO_COLOR"] = "1"
+        if env:
+            full_env.update(env)
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     stdin=stdin, env=full_env, cwd=cwd, start_new_session=True)
+        self.out = Stream(self.proc.stdout)
+        self.err = Stream(self.proc.stderr)
+
+    @property
+    def sv_pid(self):
+        """The supervisor's pid as seen from here (unshare's child when pid1)."""
+        if not self.pid1:
+            return self.proc.pid
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as f:
+                    kids = f.read().split()
+                if kids:
+                    return int(kids[0])
+            except FileNotFoundError:
+                break
+            time.sleep(0.01)  # polling for the fork to happen, bounded
+        raise AssertionError("unshare has no child")
+
+    def signal(self, sig):
+        os.kill(self.sv_pid, sig)
+        return time.monotonic()
+
+    def wait(self, timeout=15.0):
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"supervisor did not exit within {timeout}s; stderr:\n{self.err.text()}")
+        self.out.thread.join(5)
+        self.err.thread.join(5)
+        return code
+
+    def kill(self):
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.kill()
+
+
+def write_config(tmp_path, text, name="supervisor.toml"):
+    p = tmp_path / name
+    p.write_text(text)
+    return str(p)
+
+
+def http_get(port, path, timeout=5.0, method="GET"):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path)
+        r = conn.getresponse()
+        return r.status, r.read().decode()
+    finally:
+        conn.close()
+
+
+def wait_http(port, path="/livez", timeout=10.0, status=200):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            st, body = http_get(port, path, timeout=1)
+            if st == status:
+                return body
+            last = (st, body)
+        except OSError as e:
+            last = e
+        time.sleep(0.02)  # bounded retry loop while the server comes up
+    raise AssertionError(f"{path} did not answer {status} within {timeout}s: {last}")
+
+
+def read_events(path):
+    """Lines 'NAME EVENT MONOTONIC_NS' written by test services; returns tuples."""
+    try:
+        with open(path) as f:
+            return [tuple(l.split()) for l in f if l.strip()]
+    except FileNotFoundError:
+        return []
+
+
+@pytest.fixture
+def events(tmp_path):
+    return str(tmp_path / "events")
+
+
+def wait_events(path, count, name=None, what=None, timeout=10.0):
+    """Waits (bounded) until `count` matching events were recorded; returns all events."""
+    deadline = time.monotonic() + timeout
+    while True:
+        evts = read_events(path)
+        matching = [e for e in evts if (name is None or e[0] == name) and (what is None or e[1] == what)]
+        if len(matching) >= count:
+            return evts
+        if time.monotonic() > deadline:
+            raise AssertionError(f"only {len(matching)} of {count} events ({name} {what}) within {timeout}s: {evts}")
+        time.sleep(0.01)  # polling a file the services append to, bounded
