@@ -83,6 +83,7 @@ public:
         if (!config_.supervisor.health_listen.empty()) {
             http_ = std::make_unique<HttpServer>(
                 loop_, [this]() { return supervisor_.snapshot(sys_.now()); });
+            http_->set_ready_check([this]() { return supervisor_.all_ready(); });
             std::string err = http_->listen(config_.supervisor.health_listen);
             if (!err.empty()) {
                 // Keep running without the endpoint: the services matter more

@@ -30,6 +30,13 @@ bool Supervisor::shutting_down() const {
            phase_ == Phase::Done;
 }
 
+bool Supervisor::all_ready() const {
+    if (shutting_down()) return false;
+    for (const Service& s : services_)
+        if (s.state() != ServiceState::Ready && s.state() != ServiceState::Completed) return false;
+    return true;
+}
+
 Duration Supervisor::sweep_grace() const {
     Duration g{0};
     for (const auto& s : config_.services) g = std::max(g, s.stop_grace);
@@ -342,7 +349,7 @@ Snapshot Supervisor::snapshot(TimePoint now) const {
         ss.name = s.name();
         ss.state = state_name(s.state());
         ss.pid = s.pid();
-        ss.ready = s.ready();
+        ss.ready = s.ready() || s.state() == ServiceState::Completed;
         ss.up = s.pgid() != 0;
         ss.restarts = s.restarts();
         ss.last_exit = s.last_exit();

@@ -64,6 +64,9 @@ public:
     Phase phase() const { return phase_; }
     bool finished() const { return phase_ == Phase::Done; }
     bool shutting_down() const;
+    // /readyz without building a snapshot: not shutting down and every
+    // service ready (longrun) or completed (oneshot).
+    bool all_ready() const;
     // SPEC §4, computed in one place. Meaningful once finished().
     int exit_code() const;
     Snapshot snapshot(TimePoint now) const;

@@ -36,6 +36,7 @@ TEST(Start, DependencyOrder) {
     EXPECT_EQ(h.state("web"), ServiceState::Ready);
     EXPECT_EQ(h.sup.phase(), Phase::Running);
     EXPECT_TRUE(h.sup.snapshot(h.sys.now()).all_ready());
+    EXPECT_TRUE(h.sup.all_ready());
 }
 
 TEST(Start, IndependentServicesStartTogether) {
@@ -347,6 +348,7 @@ TEST(Shutdown, DrainDelayKeepsServicesRunning) {
     h.sup.on_signal(SIGTERM);
     EXPECT_TRUE(h.sup.snapshot(h.sys.now()).shutting_down);
     EXPECT_FALSE(h.sup.snapshot(h.sys.now()).all_ready());
+    EXPECT_FALSE(h.sup.all_ready());
     EXPECT_EQ(h.state("api"), ServiceState::Ready);
     h.advance(4999ms);
     EXPECT_TRUE(h.sys.kills.empty());
