@@ -195,6 +195,8 @@ void Service::begin_stop(TimePoint now, int sig, AfterStop after) {
     ready_deadline_.reset();
     stop_probes();
     if (pgid_ > 0) sys_.kill_group(pgid_, sig);
+    stop_signal_sent_ = sig;
+    stop_sent_at_ = now;
     stop_deadline_ = now + config_.stop_grace;
     set_state(now, ServiceState::Stopping);
     log_.log(Level::Info, name(), "stopping",

@@ -105,6 +105,10 @@ public:
     // The stop had to SIGKILL the group.
     bool was_killed() const { return killed_; }
     bool stop_requested() const { return desired_down_; }
+    // While stopping: the signal sent, when, and when SIGKILL follows (unset once sent).
+    int stop_signal_sent() const { return stop_signal_sent_; }
+    TimePoint stop_sent_at() const { return stop_sent_at_; }
+    const std::optional<TimePoint>& kill_at() const { return stop_deadline_; }
     // STATUS=… from sd_notify, shown in /status.
     const std::string& status_text() const { return status_text_; }
     void set_status_text(std::string s) { status_text_ = std::move(s); }
@@ -138,6 +142,8 @@ private:
     int exec_error_ = 0;
     bool killed_ = false;
     int health_failures_ = 0;
+    int stop_signal_sent_ = 0;
+    TimePoint stop_sent_at_{};
     int restarts_ = 0;
     Duration next_delay_{0};
     std::optional<ExitStatus> last_exit_;

@@ -2,12 +2,25 @@
 #include "supervisor.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "signals.h"
 
 namespace sv {
 
 namespace {
+
+// While services take their time to stop, say what we are waiting for: first
+// after a second, then every few seconds (a developer pressing Ctrl+C wants
+// to know; a container log should not fill up).
+constexpr Duration kProgressFirst{1000};
+constexpr Duration kProgressEvery{3000};
+
+std::string seconds_text(Duration d) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1fs", static_cast<double>(d.count()) / 1000.0);
+    return buf;
+}
 
 Field str(const char* key, std::string v) { return Field{key, std::move(v), false}; }
 
@@ -150,6 +163,7 @@ void Supervisor::begin_shutdown(TimePoint now, Cause cause, std::size_t critical
 void Supervisor::enter_stopping(TimePoint now) {
     phase_ = Phase::Stopping;
     drain_until_.reset();
+    progress_at_ = now + kProgressFirst;
     propagate(now);
 }
 
@@ -260,8 +274,31 @@ void Supervisor::propagate(TimePoint now) {
     check_sweep_done();
 }
 
+void Supervisor::report_progress(TimePoint now) {
+    std::string waiting;
+    for (const Service& s : services_) {
+        if (s.down() || !s.stop_requested() || s.stop_signal_sent() == 0) continue;
+        if (!waiting.empty()) waiting += ", ";
+        waiting += s.name() + " (" + signal_name(s.stop_signal_sent()) + " sent " +
+                   seconds_text(std::chrono::duration_cast<Duration>(now - s.stop_sent_at())) +
+                   " ago";
+        if (s.kill_at())
+            waiting += ", SIGKILL in " +
+                       seconds_text(std::chrono::duration_cast<Duration>(*s.kill_at() - now));
+        waiting += ")";
+    }
+    if (!waiting.empty()) log_.log(Level::Info, "", "waiting", "waiting for " + waiting);
+}
+
 void Supervisor::on_time(TimePoint now) {
     for (Service& s : services_) s.on_time(now);
+    if (progress_at_ && now >= *progress_at_) {
+        progress_at_.reset();
+        if (phase_ == Phase::Stopping) {
+            report_progress(now);
+            progress_at_ = now + kProgressEvery;
+        }
+    }
     if (phase_ == Phase::Draining && drain_until_ && now >= *drain_until_) enter_stopping(now);
     if (shutdown_deadline_ && now >= *shutdown_deadline_ && phase_ != Phase::Done) {
         shutdown_deadline_.reset();
@@ -288,6 +325,7 @@ std::optional<TimePoint> Supervisor::next_deadline() const {
     consider(drain_until_);
     if (phase_ != Phase::Done) consider(shutdown_deadline_);
     consider(sweep_kill_at_);
+    if (phase_ == Phase::Stopping) consider(progress_at_);
     return d;
 }
 

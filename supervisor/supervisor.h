@@ -85,6 +85,7 @@ private:
     void enter_sweeping(TimePoint now);
     void kill_everything(TimePoint now);
     void check_sweep_done();
+    void report_progress(TimePoint now);
     int find_by_pid(pid_t pid) const;
 
     const Config& config_;
@@ -103,6 +104,7 @@ private:
     std::optional<TimePoint> drain_until_;
     std::optional<TimePoint> shutdown_deadline_;
     std::optional<TimePoint> sweep_kill_at_;
+    std::optional<TimePoint> progress_at_;  // next "waiting for …" line during shutdown
     bool sweep_killed_ = false;
     unsigned long long reaped_total_ = 0;
     unsigned long long orphans_reaped_ = 0;

@@ -400,8 +400,9 @@ TEST(Shutdown, ShutdownTimeoutCapsEverything) {
     h.sup.start();
     h.exec_ok("slow");
     h.sup.on_signal(SIGTERM);
-    h.fire_next_deadline();
-    EXPECT_EQ(h.sys.now() - TimePoint{std::chrono::seconds(1000)}, 5s);
+    h.advance(4999ms);
+    EXPECT_EQ(h.sys.signals_to(h.pid("slow")).back(), SIGTERM);
+    h.advance(1ms);
     EXPECT_EQ(h.sys.signals_to(h.pid("slow")).back(), SIGKILL);
 }
 
@@ -506,4 +507,19 @@ TEST(AllEnded, EveryServiceSucceededExitsZero) {
     h.exit("job2", 0);
     EXPECT_TRUE(h.sup.finished());
     EXPECT_EQ(h.sup.exit_code(), 0);
+}
+
+TEST(Shutdown, SaysWhatItIsWaitingFor) {
+    ConfigBuilder b;
+    b.add("api").stop_grace = 10s;
+    Harness h(b.config);
+    h.sup.start();
+    h.exec_ok("api");
+    h.sup.on_signal(SIGINT);
+    h.advance(1s);
+    EXPECT_TRUE(h.logged("waiting for api (SIGTERM sent 1.0s ago, SIGKILL in 9.0s)"));
+    h.killed("api", SIGTERM);
+    EXPECT_TRUE(h.sup.finished());
+    EXPECT_FALSE(h.sup.next_deadline().has_value() &&
+                 h.sup.phase() != Phase::Done);
 }
