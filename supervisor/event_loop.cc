@@ -160,6 +160,13 @@ private:
         }
     }
 
+    // A service's last words come out before the news of its exit.
+    void flush_service_output(pid_t pid) {
+        const auto& services = supervisor_.services();
+        for (std::size_t i = 0; i < services.size(); ++i)
+            if (services[i].pid() == pid) output_.read_available(i);
+    }
+
     void after_event() {
         if (supervisor_.finished()) {
             ev_timer_stop(loop_, &timer_);
@@ -196,6 +203,7 @@ private:
                 // The exit may overtake the exec-status pipe's EOF: settle
                 // the exec result first so the core sees them in order.
                 self->resolve_exec(pid);
+                self->flush_service_output(pid);
                 self->supervisor_.on_child_exit(pid, w->rstatus);
             }
             self->after_event();

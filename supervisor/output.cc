@@ -498,6 +498,24 @@ void Output::attach(std::size_t index, int stdout_fd, int stderr_fd) {
     }
 }
 
+void Output::read_available(std::size_t index) {
+    Impl& m = *impl_;
+    std::vector<Impl::Pipe*> mine;
+    for (auto& p : m.pipes)
+        if (p->index == index && !p->dest->paused) mine.push_back(p.get());
+    // A bounded number of reads: a grandchild that keeps writing must not
+    // hold up the exit report; the loop reads the rest as usual.
+    for (Impl::Pipe* p : mine) {
+        for (int i = 0; i < 4; ++i) {
+            const std::size_t before = m.pipes.size();
+            const ssize_t queued = static_cast<ssize_t>(p->dest->bytes);
+            m.read_pipe(*p);
+            if (m.pipes.size() != before) break;  // EOF: p was closed and freed
+            if (static_cast<ssize_t>(p->dest->bytes) == queued || p->dest->paused) break;
+        }
+    }
+}
+
 void Output::own_line(std::string line) {
     Impl& m = *impl_;
     Impl::Dest& d = *m.dest_for[1];

@@ -39,6 +39,10 @@ public:
     // service (still held by grandchildren) keep being read.
     void attach(std::size_t index, int stdout_fd, int stderr_fd);
 
+    // Reads what service `index` has already written (without blocking), so
+    // that its last lines come out before the supervisor reports its exit.
+    void read_available(std::size_t index);
+
     // One of the supervisor's own lines (ending in '\n') for stderr.
     void own_line(std::string line);
 
