@@ -283,6 +283,7 @@ Duration Loader::duration(const Entry& e) const {
     if (const auto* i = e.node->as_integer()) seconds = static_cast<double>(i->get());
     if (const auto* f = e.node->as_floating_point()) seconds = f->get();
     if (seconds) {
+        if (*seconds != *seconds) fail(e.pos, e.key + ": invalid duration nan");
         if (*seconds < 0) fail(e.pos, e.key + ": a duration cannot be negative");
         if (auto d = duration_from_seconds(*seconds)) return *d;
         fail(e.pos, e.key + ": duration too long (at most 100000h)");
@@ -615,6 +616,11 @@ Config Loader::load(const toml::table& root) {
                     fail(s.key_pos, "invalid service name '" + s.key +
                                         "': use letters, digits, '_', '.' and '-' (at most " +
                                         std::to_string(kMaxServiceName) + " characters)");
+                // A key written directly under [services] (say `command = ...`)
+                // lands here; name the table it should have been.
+                if (!s.node->is_table())
+                    fail(s.pos, "services." + s.key + ": expected a table such as [services." +
+                                    s.key + "], got " + type_phrase(*s.node));
                 ServiceConfig svc;
                 load_service(s, svc);
                 cfg.services.push_back(std::move(svc));

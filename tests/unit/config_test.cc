@@ -446,7 +446,11 @@ TEST(ConfigErrors, WrongTypes) {
               "integer");
     EXPECT_EQ(error_of("[[services]]\ncommand = \"x\"\n"),
               "t.toml:1:1: services: expected a table, got an array");
-    EXPECT_EQ(error_of("services.a = \"x\"\n"), "t.toml:1:14: a: expected a table, got a string");
+    EXPECT_EQ(error_of("services.a = \"x\"\n"),
+              "t.toml:1:14: services.a: expected a table such as [services.a], got a string");
+    EXPECT_EQ(error_of("[services]\ncommand = \"x\"\n"),
+              "t.toml:2:11: services.command: expected a table such as [services.command], got a "
+              "string");
     EXPECT_EQ(error_of("supervisor = 1\n"),
               "t.toml:1:14: supervisor: expected a table, got an integer");
 }
@@ -461,6 +465,8 @@ TEST(ConfigErrors, BadDurations) {
     EXPECT_EQ(err("restart_delay = \"-1s\""),
               "t.toml:3:17: restart_delay: invalid duration '-1s' (use e.g. \"250ms\", \"5s\", "
               "\"1m30s\")");
+    EXPECT_EQ(err("stop_grace = nan"), "t.toml:3:14: stop_grace: invalid duration nan");
+    EXPECT_EQ(err("stop_grace = inf").rfind("t.toml:3:14: stop_grace: duration too long", 0), 0u);
     EXPECT_EQ(err("stop_grace = -1"), "t.toml:3:14: stop_grace: a duration cannot be negative");
     EXPECT_EQ(err("stop_grace = 1e300"),
               "t.toml:3:14: stop_grace: duration too long (at most 100000h)");
