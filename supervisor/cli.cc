@@ -16,7 +16,8 @@ const char* kMainUsage =
     "\n"
     "Usage:\n"
     "  supervisor run   [-c FILE] [--health-listen ADDR] [--log-format text|json]\n"
-    "  supervisor run   [--grace DUR] [--stop-signal SIG] [--health-listen ADDR] -- COMMAND [ARG...]\n"
+    "  supervisor run   [--grace DUR] [--stop-signal SIG] [--health-listen ADDR] -- COMMAND "
+    "[ARG...]\n"
     "  supervisor check [-c FILE] [--grace-budget DUR]\n"
     "  supervisor status [-c FILE | --addr HOST:PORT] [--json]\n"
     "  supervisor graph [-c FILE]\n"
@@ -32,7 +33,8 @@ const char* kMainUsage =
 const char* kRunUsage =
     "Usage:\n"
     "  supervisor run [-c FILE] [--health-listen ADDR] [--log-format text|json]\n"
-    "  supervisor run [--grace DUR] [--stop-signal SIG] [--health-listen ADDR] -- COMMAND [ARG...]\n"
+    "  supervisor run [--grace DUR] [--stop-signal SIG] [--health-listen ADDR] -- COMMAND "
+    "[ARG...]\n"
     "\n"
     "Start the services of the configuration in dependency order and supervise them\n"
     "until SIGTERM or SIGINT, then stop them in reverse order. With `-- COMMAND` run\n"
@@ -86,11 +88,16 @@ const char* kGraphUsage =
 
 const char* command_word(Subcommand c) {
     switch (c) {
-        case Subcommand::Run: return "run";
-        case Subcommand::Check: return "check";
-        case Subcommand::Status: return "status";
-        case Subcommand::Graph: return "graph";
-        default: return "";
+        case Subcommand::Run:
+            return "run";
+        case Subcommand::Check:
+            return "check";
+        case Subcommand::Status:
+            return "status";
+        case Subcommand::Graph:
+            return "graph";
+        default:
+            return "";
     }
 }
 
@@ -101,15 +108,22 @@ bool file_exists(const std::string& path) {
 
 }  // namespace
 
-std::string main_usage() { return kMainUsage; }
+std::string main_usage() {
+    return kMainUsage;
+}
 
 std::string subcommand_usage(Subcommand c) {
     switch (c) {
-        case Subcommand::Run: return kRunUsage;
-        case Subcommand::Check: return kCheckUsage;
-        case Subcommand::Status: return kStatusUsage;
-        case Subcommand::Graph: return kGraphUsage;
-        default: return kMainUsage;
+        case Subcommand::Run:
+            return kRunUsage;
+        case Subcommand::Check:
+            return kCheckUsage;
+        case Subcommand::Status:
+            return kStatusUsage;
+        case Subcommand::Graph:
+            return kGraphUsage;
+        default:
+            return kMainUsage;
     }
 }
 
@@ -126,10 +140,14 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
         o.help_text = kMainUsage;
         return o;
     }
-    if (first == "run") o.command = Subcommand::Run;
-    else if (first == "check") o.command = Subcommand::Check;
-    else if (first == "status") o.command = Subcommand::Status;
-    else if (first == "graph") o.command = Subcommand::Graph;
+    if (first == "run")
+        o.command = Subcommand::Run;
+    else if (first == "check")
+        o.command = Subcommand::Check;
+    else if (first == "status")
+        o.command = Subcommand::Status;
+    else if (first == "graph")
+        o.command = Subcommand::Graph;
     else if (!first.empty() && first[0] == '-')
         throw UsageError("unknown option '" + first + "' (a subcommand comes first)");
     else
@@ -180,9 +198,12 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
         } else if (a == "--log-format") {
             allowed(a, {Subcommand::Run});
             std::string v = take();
-            if (v == "text") o.log_format = LogFormat::Text;
-            else if (v == "json") o.log_format = LogFormat::Json;
-            else throw UsageError("--log-format must be text or json, not '" + v + "'");
+            if (v == "text")
+                o.log_format = LogFormat::Text;
+            else if (v == "json")
+                o.log_format = LogFormat::Json;
+            else
+                throw UsageError("--log-format must be text or json, not '" + v + "'");
         } else if (a == "--grace") {
             allowed(a, {Subcommand::Run});
             std::string v = take();
@@ -208,8 +229,8 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
         } else if (!a.empty() && a[0] == '-') {
             throw UsageError("'" + cmd + "': unknown option '" + a + "'");
         } else {
-            throw UsageError("'" + cmd + "': unexpected argument '" + a +
-                             "'" + (o.command == Subcommand::Run ? " (put the command after --)" : ""));
+            throw UsageError("'" + cmd + "': unexpected argument '" + a + "'" +
+                             (o.command == Subcommand::Run ? " (put the command after --)" : ""));
         }
     }
     if (saw_separator && o.command_argv.empty()) throw UsageError("'run --' needs a COMMAND");

@@ -16,7 +16,7 @@ enum class Subcommand { Run, Check, Status, Graph, Help, Version };
 
 struct CliOptions {
     Subcommand command = Subcommand::Run;
-    std::string config_path;  // -c FILE, empty when not given
+    std::string config_path;                   // -c FILE, empty when not given
     std::optional<std::string> health_listen;  // --health-listen
     std::optional<LogFormat> log_format;       // --log-format
     std::optional<Duration> grace;             // run --grace

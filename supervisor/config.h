@@ -25,13 +25,13 @@ struct SourcePos {
 
 // A configuration error. what() is the full "FILE:LINE:COLUMN: message".
 class ConfigError : public std::runtime_error {
-public:
+  public:
     ConfigError(std::string file, SourcePos pos, std::string message);
     const std::string& file() const { return file_; }
     SourcePos pos() const { return pos_; }
     const std::string& message() const { return message_; }
 
-private:
+  private:
     std::string file_;
     SourcePos pos_;
     std::string message_;

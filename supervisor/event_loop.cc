@@ -43,7 +43,7 @@ std::string wall_clock_rfc3339() {
 
 // The whole running supervisor: owns the loop's watchers and the core.
 class Shell {
-public:
+  public:
     Shell(struct ev_loop* loop, Config config, RunMode mode)
         : loop_(loop),
           config_(std::move(config)),
@@ -116,7 +116,7 @@ public:
 
     OnExit on_exit() const { return config_.supervisor.on_exit; }
 
-private:
+  private:
     struct ExecPipe {
         ev_io io;
         Shell* shell;
@@ -152,8 +152,7 @@ private:
             const Service* svc = nullptr;
             for (const Service& s : supervisor_.services())
                 if (s.pid() == pid) svc = &s;
-            if (svc)
-                stage = exec_stage_text(static_cast<ExecStage>(report.stage), svc->config());
+            if (svc) stage = exec_stage_text(static_cast<ExecStage>(report.stage), svc->config());
             supervisor_.on_exec_result(pid, report.error, stage);
         } else {
             supervisor_.on_exec_result(pid, 0, "");

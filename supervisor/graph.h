@@ -17,7 +17,7 @@
 namespace sv {
 
 class Graph {
-public:
+  public:
     // Throws ConfigError on an unknown dependency (at the entry's position)
     // or a cycle (printed as its path, "a -> b -> c -> a").
     explicit Graph(const Config& config);
@@ -41,7 +41,7 @@ public:
     // Graphviz DOT; edges go from dependent to dependency.
     std::string dot(const Config& config) const;
 
-private:
+  private:
     std::vector<std::vector<std::size_t>> deps_;
     std::vector<std::vector<std::size_t>> rdeps_;
     std::vector<std::vector<std::size_t>> layers_;

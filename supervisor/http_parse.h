@@ -14,12 +14,13 @@
 namespace sv {
 
 struct HttpRequest {
-    std::string method;  // "GET"
-    std::string target;  // "/readyz?verbose"
-    std::string path;    // "/readyz"
-    std::string query;   // "verbose"
+    std::string method;     // "GET"
+    std::string target;     // "/readyz?verbose"
+    std::string path;       // "/readyz"
+    std::string query;      // "verbose"
     int version_minor = 1;  // HTTP/1.x
-    bool keep_alive = true;  // HTTP/1.1 default; "Connection: close" or 1.0 without keep-alive: false
+    bool keep_alive =
+        true;  // HTTP/1.1 default; "Connection: close" or 1.0 without keep-alive: false
     std::size_t head_length = 0;  // bytes consumed, including the final CRLFCRLF
     // Set along with Bad when the head was well-formed but announced a body
     // (Content-Length > 0 or Transfer-Encoding); method and target are then

@@ -17,7 +17,7 @@ struct ev_loop;
 namespace sv {
 
 class HttpServer {
-public:
+  public:
     using SnapshotFn = std::function<Snapshot()>;
 
     HttpServer(struct ev_loop* loop, SnapshotFn snapshot);
@@ -42,7 +42,7 @@ public:
     // Number of open client connections.
     std::size_t connections() const;
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

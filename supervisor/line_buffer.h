@@ -17,7 +17,7 @@ namespace sv {
 constexpr std::size_t kMaxLine = 16 * 1024;
 
 class LineBuffer {
-public:
+  public:
     using Emit = std::function<void(std::string_view line)>;  // without the '\n'
 
     // Feeds bytes; calls `emit` for each complete (or over-long) line.
@@ -26,7 +26,7 @@ public:
     void finish(const Emit& emit);
     std::size_t pending() const { return partial_.size(); }
 
-private:
+  private:
     std::string partial_;
 };
 

@@ -28,7 +28,7 @@ struct Field {
 };
 
 class Logger {
-public:
+  public:
     using Sink = std::function<void(std::string line)>;  // one line, with '\n'
     using WallClock = std::function<std::string()>;      // RFC 3339 UTC time
 
@@ -47,7 +47,7 @@ public:
     std::string format_line(Level level, std::string_view service, std::string_view event,
                             std::string_view text, const std::vector<Field>& fields) const;
 
-private:
+  private:
     Sink sink_;
     WallClock clock_;
     LogFormat format_;

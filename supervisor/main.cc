@@ -29,10 +29,14 @@ int main(int argc, char** argv) {
             case sv::Subcommand::Version:
                 std::printf("supervisor %s\n", SUPERVISOR_VERSION);
                 return 0;
-            case sv::Subcommand::Check: return sv::run_check(opts);
-            case sv::Subcommand::Graph: return sv::run_graph(opts);
-            case sv::Subcommand::Status: return sv::run_status(opts);
-            case sv::Subcommand::Run: return sv::run_command(opts);
+            case sv::Subcommand::Check:
+                return sv::run_check(opts);
+            case sv::Subcommand::Graph:
+                return sv::run_graph(opts);
+            case sv::Subcommand::Status:
+                return sv::run_status(opts);
+            case sv::Subcommand::Run:
+                return sv::run_command(opts);
         }
     } catch (const sv::UsageError& e) {
         std::fprintf(stderr, "supervisor: %s\nTry 'supervisor --help'.\n", e.what());

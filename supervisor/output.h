@@ -25,7 +25,7 @@ struct ev_loop;
 namespace sv {
 
 class Output {
-public:
+  public:
     explicit Output(struct ev_loop* loop);
     ~Output();
     Output(const Output&) = delete;
@@ -53,7 +53,7 @@ public:
     // partial last lines, then write everything queued, blocking if needed.
     void finish();
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

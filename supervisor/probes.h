@@ -32,9 +32,9 @@ struct ev_loop;
 namespace sv {
 
 class Probes {
-public:
-    using ResultFn = std::function<void(std::size_t index, ProbeRole role, bool ok,
-                                        const std::string& detail)>;
+  public:
+    using ResultFn =
+        std::function<void(std::size_t index, ProbeRole role, bool ok, const std::string& detail)>;
     using StatusFn = std::function<void(std::size_t index, std::string status)>;
 
     Probes(struct ev_loop* loop, ResultFn on_result, StatusFn on_status);
@@ -59,7 +59,7 @@ public:
     // Stop everything (shutdown).
     void stop_all();
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

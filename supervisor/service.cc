@@ -18,35 +18,55 @@ namespace {
 // A service that ran at least this long gets its back-off reset (SPEC §2).
 constexpr Duration kBackoffResetUptime{60000};
 
-Field num(const char* key, long long v) { return Field{key, std::to_string(v), true}; }
-Field str(const char* key, std::string v) { return Field{key, std::move(v), false}; }
+Field num(const char* key, long long v) {
+    return Field{key, std::to_string(v), true};
+}
+Field str(const char* key, std::string v) {
+    return Field{key, std::move(v), false};
+}
 
 }  // namespace
 
 const char* state_name(ServiceState s) {
     switch (s) {
-        case ServiceState::Pending: return "pending";
-        case ServiceState::Starting: return "starting";
-        case ServiceState::Ready: return "ready";
-        case ServiceState::Unhealthy: return "unhealthy";
-        case ServiceState::Stopping: return "stopping";
-        case ServiceState::Backoff: return "backoff";
-        case ServiceState::Completed: return "completed";
-        case ServiceState::Exited: return "exited";
-        case ServiceState::Failed: return "failed";
+        case ServiceState::Pending:
+            return "pending";
+        case ServiceState::Starting:
+            return "starting";
+        case ServiceState::Ready:
+            return "ready";
+        case ServiceState::Unhealthy:
+            return "unhealthy";
+        case ServiceState::Stopping:
+            return "stopping";
+        case ServiceState::Backoff:
+            return "backoff";
+        case ServiceState::Completed:
+            return "completed";
+        case ServiceState::Exited:
+            return "exited";
+        case ServiceState::Failed:
+            return "failed";
     }
     return "unknown";
 }
 
 const char* fail_reason_text(FailReason r) {
     switch (r) {
-        case FailReason::None: return "";
-        case FailReason::SpawnFailed: return "could not spawn";
-        case FailReason::ExecFailed: return "could not execute";
-        case FailReason::ReadyTimeout: return "not ready within start_timeout";
-        case FailReason::TooManyRestarts: return "too many restarts";
-        case FailReason::DependencyFailed: return "a dependency failed";
-        case FailReason::ExitedWithError: return "exited with an error status";
+        case FailReason::None:
+            return "";
+        case FailReason::SpawnFailed:
+            return "could not spawn";
+        case FailReason::ExecFailed:
+            return "could not execute";
+        case FailReason::ReadyTimeout:
+            return "not ready within start_timeout";
+        case FailReason::TooManyRestarts:
+            return "too many restarts";
+        case FailReason::DependencyFailed:
+            return "a dependency failed";
+        case FailReason::ExitedWithError:
+            return "exited with an error status";
     }
     return "";
 }
@@ -71,8 +91,8 @@ bool Service::ended() const {
 }
 
 bool Service::down() const {
-    return pgid_ == 0 && (ended() || state_ == ServiceState::Pending ||
-                          state_ == ServiceState::Backoff);
+    return pgid_ == 0 &&
+           (ended() || state_ == ServiceState::Pending || state_ == ServiceState::Backoff);
 }
 
 void Service::set_state(TimePoint now, ServiceState s) {
@@ -104,8 +124,7 @@ void Service::start(TimePoint now) {
         set_state(now, ServiceState::Failed);
         std::string why = r.what.empty() ? std::string(std::strerror(r.error)) : r.what;
         if (!r.what.empty() && r.error != 0) why += std::string(": ") + std::strerror(r.error);
-        log_.log(Level::Error, name(), "spawn_failed", "cannot start: " + why,
-                 {str("error", why)});
+        log_.log(Level::Error, name(), "spawn_failed", "cannot start: " + why, {str("error", why)});
         return;
     }
     pid_ = r.pid;
@@ -137,7 +156,7 @@ void Service::on_exec_result(TimePoint now, int err, const std::string& stage) {
     }
     log_.log(Level::Info, name(), "started", "started (pid " + std::to_string(pid_) + ")",
              {num("pid", pid_)});
-    if (state_ != ServiceState::Starting) return;  // stop already requested
+    if (state_ != ServiceState::Starting) return;      // stop already requested
     if (config_.type == ServiceType::Oneshot) return;  // runs until it exits
     if (config_.ready.kind == ProbeKind::None) {
         become_ready(now);
@@ -199,11 +218,11 @@ void Service::begin_stop(TimePoint now, int sig, AfterStop after) {
     stop_sent_at_ = now;
     stop_deadline_ = now + config_.stop_grace;
     set_state(now, ServiceState::Stopping);
-    log_.log(Level::Info, name(), "stopping",
-             "stopping (" + signal_name(sig) + ", grace " + format_duration(config_.stop_grace) +
-                 ")",
-             {str("signal", signal_name(sig)),
-              num("grace_ms", static_cast<long long>(config_.stop_grace.count()))});
+    log_.log(
+        Level::Info, name(), "stopping",
+        "stopping (" + signal_name(sig) + ", grace " + format_duration(config_.stop_grace) + ")",
+        {str("signal", signal_name(sig)),
+         num("grace_ms", static_cast<long long>(config_.stop_grace.count()))});
 }
 
 void Service::stop(TimePoint now, int sig) {
@@ -284,9 +303,9 @@ void Service::on_exit(TimePoint now, ExitStatus status) {
     // An exit we asked for is news, not a warning.
     const bool expected = state_ == ServiceState::Stopping || state_ == ServiceState::Unhealthy;
     const bool bad = status.signaled || !config_.is_success(status.value);
-    log_.log(bad && !expected ? Level::Warn : Level::Info, name(), "exited", status.describe(),
-             {status.signaled ? str("signal", signal_name(status.value))
-                              : num("status", status.value)});
+    log_.log(
+        bad && !expected ? Level::Warn : Level::Info, name(), "exited", status.describe(),
+        {status.signaled ? str("signal", signal_name(status.value)) : num("status", status.value)});
     switch (state_) {
         case ServiceState::Stopping:
         case ServiceState::Unhealthy:
@@ -335,17 +354,16 @@ void Service::finish_stop(TimePoint now) {
 
 void Service::ended_naturally(TimePoint now, ExitStatus status) {
     ready_deadline_.reset();
-    const bool success = !status.signaled && config_.is_success(status.value) &&
-                         after_stop_ != AfterStop::Restart;
+    const bool success =
+        !status.signaled && config_.is_success(status.value) && after_stop_ != AfterStop::Restart;
     if (config_.type == ServiceType::Oneshot && success) {
         set_state(now, ServiceState::Completed);
         log_.log(Level::Info, name(), "completed", "completed");
         return;
     }
-    const bool want_restart =
-        !desired_down_ && !no_restart_ &&
-        (config_.restart == RestartPolicy::Always ||
-                           (config_.restart == RestartPolicy::OnFailure && !success));
+    const bool want_restart = !desired_down_ && !no_restart_ &&
+                              (config_.restart == RestartPolicy::Always ||
+                               (config_.restart == RestartPolicy::OnFailure && !success));
     if (!want_restart) {
         if (config_.type == ServiceType::Oneshot) {
             fail_reason_ = FailReason::ExitedWithError;
@@ -358,9 +376,9 @@ void Service::ended_naturally(TimePoint now, ExitStatus status) {
     if (config_.max_restarts > 0 && restarts_ >= config_.max_restarts) {
         fail_reason_ = FailReason::TooManyRestarts;
         set_state(now, ServiceState::Failed);
-        log_.log(Level::Error, name(), "gave_up",
-                 "not restarting: max_restarts (" + std::to_string(config_.max_restarts) +
-                     ") used up");
+        log_.log(
+            Level::Error, name(), "gave_up",
+            "not restarting: max_restarts (" + std::to_string(config_.max_restarts) + ") used up");
         return;
     }
     if (now - started_at_ >= kBackoffResetUptime) next_delay_ = config_.restart_delay;

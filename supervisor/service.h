@@ -10,9 +10,9 @@
 //   Starting --exec failed--> Failed
 //   Starting --start_timeout--> Stopping(after: fail) --exit--> Failed
 //   Ready --health failures--> Unhealthy (stop signal sent) --exit--> Backoff | Exited | Failed
-//   Ready/Starting --exit--> Backoff (restart policy) | Exited | Completed (oneshot, success) | Failed
-//   Backoff --delay--> Starting
-//   any running --stop()--> Stopping --exit--> Exited   (SIGKILL of the group after stop_grace)
+//   Ready/Starting --exit--> Backoff (restart policy) | Exited | Completed (oneshot, success) |
+//   Failed Backoff --delay--> Starting any running --stop()--> Stopping --exit--> Exited   (SIGKILL
+//   of the group after stop_grace)
 //
 // Every event is one method that switches on the current state; impossible
 // combinations log "can't happen" instead of asserting. The service acts on
@@ -58,7 +58,7 @@ const char* state_name(ServiceState s);
 const char* fail_reason_text(FailReason r);
 
 class Service {
-public:
+  public:
     Service(std::size_t index, const ServiceConfig& config, Sys& sys, Logger& log, bool foreground);
 
     // --- commands from the Supervisor ---
@@ -90,7 +90,7 @@ public:
     ServiceState state() const { return state_; }
     FailReason fail_reason() const { return fail_reason_; }
     int exec_error() const { return exec_error_; }
-    pid_t pid() const { return pid_; }   // 0 when no leader process
+    pid_t pid() const { return pid_; }    // 0 when no leader process
     pid_t pgid() const { return pgid_; }  // 0 when no group left to signal
     int restarts() const { return restarts_; }
     const std::optional<ExitStatus>& last_exit() const { return last_exit_; }
@@ -113,7 +113,7 @@ public:
     const std::string& status_text() const { return status_text_; }
     void set_status_text(std::string s) { status_text_ = std::move(s); }
 
-private:
+  private:
     enum class AfterStop { End, Restart, Fail };
 
     void set_state(TimePoint now, ServiceState s);

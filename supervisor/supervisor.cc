@@ -22,7 +22,9 @@ std::string seconds_text(Duration d) {
     return buf;
 }
 
-Field str(const char* key, std::string v) { return Field{key, std::move(v), false}; }
+Field str(const char* key, std::string v) {
+    return Field{key, std::move(v), false};
+}
 
 double seconds_between(TimePoint from, TimePoint to) {
     return std::chrono::duration<double>(to - from).count();
@@ -82,7 +84,8 @@ void Supervisor::on_child_exit(pid_t pid, int wait_status, bool orphan) {
     ++reaped_total_;
     const int i = find_by_pid(pid);
     if (i >= 0) {
-        services_[static_cast<std::size_t>(i)].on_exit(now, ExitStatus::from_wait_status(wait_status));
+        services_[static_cast<std::size_t>(i)].on_exit(now,
+                                                       ExitStatus::from_wait_status(wait_status));
     } else {
         // Not a service leader: an orphan the kernel handed us (or a member
         // of a stopping service's group). Count it; it may end a stop.
@@ -145,9 +148,9 @@ void Supervisor::begin_shutdown(TimePoint now, Cause cause, std::size_t critical
     shutdown_deadline_ = now + config_.supervisor.shutdown_timeout;
     if (cause == Cause::Critical) {
         const Service& s = services_[critical_index];
-        log_.log(Level::Warn, s.name(), "critical",
-                 "critical service ended (" + std::string(state_name(s.state())) +
-                     "); shutting down");
+        log_.log(
+            Level::Warn, s.name(), "critical",
+            "critical service ended (" + std::string(state_name(s.state())) + "); shutting down");
     }
     if (cause != Cause::AllEnded && config_.supervisor.drain_delay.count() > 0) {
         phase_ = Phase::Draining;
@@ -236,9 +239,8 @@ void Supervisor::propagate(TimePoint now) {
                 begin_shutdown(now, Cause::Critical, i);
                 changed = true;
             }
-            if (!shutting_down() &&
-                std::all_of(services_.begin(), services_.end(),
-                            [](const Service& s) { return s.ended(); })) {
+            if (!shutting_down() && std::all_of(services_.begin(), services_.end(),
+                                                [](const Service& s) { return s.ended(); })) {
                 log_.log(Level::Info, "", "all_ended", "every service has ended");
                 begin_shutdown(now, Cause::AllEnded);
                 changed = true;
@@ -375,9 +377,15 @@ int Supervisor::exit_code() const {
 Snapshot Supervisor::snapshot(TimePoint now) const {
     Snapshot snap;
     switch (phase_) {
-        case Phase::Starting: snap.state = "starting"; break;
-        case Phase::Running: snap.state = "running"; break;
-        default: snap.state = "stopping"; break;
+        case Phase::Starting:
+            snap.state = "starting";
+            break;
+        case Phase::Running:
+            snap.state = "running";
+            break;
+        default:
+            snap.state = "stopping";
+            break;
     }
     snap.shutting_down = shutting_down();
     snap.uptime_seconds = seconds_between(started_at_, now);
@@ -391,8 +399,7 @@ Snapshot Supervisor::snapshot(TimePoint now) const {
         ss.up = s.pgid() != 0;
         ss.restarts = s.restarts();
         ss.last_exit = s.last_exit();
-        ss.since_seconds =
-            seconds_between(s.since() == TimePoint{} ? started_at_ : s.since(), now);
+        ss.since_seconds = seconds_between(s.since() == TimePoint{} ? started_at_ : s.since(), now);
         ss.status_text = s.status_text();
         ss.reason = fail_reason_text(s.fail_reason());
         snap.services.push_back(std::move(ss));

@@ -41,7 +41,7 @@ enum class RunMode {
 enum class Phase { Starting, Running, Draining, Stopping, Sweeping, Done };
 
 class Supervisor {
-public:
+  public:
     Supervisor(const Config& config, const Graph& graph, Sys& sys, Logger& log, RunMode mode);
     Supervisor(const Supervisor&) = delete;
     Supervisor& operator=(const Supervisor&) = delete;
@@ -76,7 +76,7 @@ public:
     // The largest stop_grace: how long the final sweep waits before SIGKILL.
     Duration sweep_grace() const;
 
-private:
+  private:
     enum class Cause { None, Signal, Critical, AllEnded };
 
     void propagate(TimePoint now);

@@ -21,15 +21,15 @@ namespace sv {
 // What a spawn returns at once. The exec result arrives later, through
 // Supervisor::on_exec_result, once the close-on-exec status pipe reports.
 struct SpawnResult {
-    pid_t pid = -1;   // > 0 on success
-    int error = 0;    // errno when the fork itself (or pipe/socket set-up) failed
-    std::string what; // what could not be done, e.g. "unknown user 'app'" (may be empty)
+    pid_t pid = -1;    // > 0 on success
+    int error = 0;     // errno when the fork itself (or pipe/socket set-up) failed
+    std::string what;  // what could not be done, e.g. "unknown user 'app'" (may be empty)
 };
 
 enum class ProbeRole { Ready, Health };
 
 class Sys {
-public:
+  public:
     virtual ~Sys() = default;
 
     virtual TimePoint now() const = 0;

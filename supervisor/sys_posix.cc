@@ -16,6 +16,7 @@
 //      missing binary is reported now, not as a mysterious exit 127 later.
 #include "sys_posix.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -27,7 +28,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <dirent.h>
 #include <map>
 #include <vector>
 
@@ -138,13 +138,20 @@ void close_fd(int& fd) {
 
 std::string exec_stage_text(ExecStage stage, const ServiceConfig& svc) {
     switch (stage) {
-        case ExecStage::Exec: return "cannot execute " + (svc.argv.empty() ? "" : svc.argv[0]);
-        case ExecStage::Chdir: return "cannot change directory to " + svc.workdir;
-        case ExecStage::Groups: return "cannot set supplementary groups";
-        case ExecStage::Setgid: return "cannot switch to group " + (svc.group.empty() ? svc.user : svc.group);
-        case ExecStage::Setuid: return "cannot switch to user " + svc.user;
-        case ExecStage::Session: return "cannot create a process group";
-        case ExecStage::Stdio: return "cannot set up stdin/stdout/stderr";
+        case ExecStage::Exec:
+            return "cannot execute " + (svc.argv.empty() ? "" : svc.argv[0]);
+        case ExecStage::Chdir:
+            return "cannot change directory to " + svc.workdir;
+        case ExecStage::Groups:
+            return "cannot set supplementary groups";
+        case ExecStage::Setgid:
+            return "cannot switch to group " + (svc.group.empty() ? svc.user : svc.group);
+        case ExecStage::Setuid:
+            return "cannot switch to user " + svc.user;
+        case ExecStage::Session:
+            return "cannot create a process group";
+        case ExecStage::Stdio:
+            return "cannot set up stdin/stdout/stderr";
     }
     return "cannot execute";
 }
@@ -152,7 +159,9 @@ std::string exec_stage_text(ExecStage stage, const ServiceConfig& svc) {
 PosixSys::PosixSys(Output& output, Probes& probes, WatchExecPipe watch_exec_pipe)
     : output_(output), probes_(probes), watch_exec_pipe_(std::move(watch_exec_pipe)) {}
 
-TimePoint PosixSys::now() const { return Clock::now(); }
+TimePoint PosixSys::now() const {
+    return Clock::now();
+}
 
 SpawnResult PosixSys::spawn(std::size_t index, const ServiceConfig& svc, bool foreground) {
     SpawnResult result;
@@ -334,6 +343,8 @@ void PosixSys::start_probe(std::size_t index, ProbeRole role, const ProbeConfig&
     probes_.start(index, role, probe);
 }
 
-void PosixSys::stop_probe(std::size_t index, ProbeRole role) { probes_.stop(index, role); }
+void PosixSys::stop_probe(std::size_t index, ProbeRole role) {
+    probes_.stop(index, role);
+}
 
 }  // namespace sv

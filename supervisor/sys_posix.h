@@ -27,7 +27,7 @@ struct ExecReport {
 std::string exec_stage_text(ExecStage stage, const ServiceConfig& service);
 
 class PosixSys : public Sys {
-public:
+  public:
     // `watch_exec_pipe(pid, fd)`: the shell watches fd (the read end of the
     // status pipe, close-on-exec) and reports the result for pid.
     using WatchExecPipe = std::function<void(pid_t pid, int fd)>;
@@ -43,7 +43,7 @@ public:
     void start_probe(std::size_t index, ProbeRole role, const ProbeConfig& probe) override;
     void stop_probe(std::size_t index, ProbeRole role) override;
 
-private:
+  private:
     Output& output_;
     Probes& probes_;
     WatchExecPipe watch_exec_pipe_;

@@ -26,7 +26,7 @@ struct KillCall {
 };
 
 class FakeSys : public Sys {
-public:
+  public:
     TimePoint now() const override { return now_; }
     void advance(Duration d) { now_ += d; }
 
@@ -75,14 +75,14 @@ public:
     std::vector<std::pair<std::size_t, ProbeRole>> probe_starts;
     int fail_next_spawn_errno = 0;
 
-private:
+  private:
     TimePoint now_{std::chrono::seconds(1000)};
     pid_t next_pid_ = 100;
 };
 
 // A Config built in code, one service per add().
 class ConfigBuilder {
-public:
+  public:
     ServiceConfig& add(const std::string& name, std::vector<std::string> deps = {}) {
         ServiceConfig s;
         s.name = name;
@@ -95,8 +95,12 @@ public:
     Config config;
 };
 
-inline int wait_status_exited(int code) { return (code & 0xff) << 8; }
-inline int wait_status_signaled(int sig) { return sig & 0x7f; }
+inline int wait_status_exited(int code) {
+    return (code & 0xff) << 8;
+}
+inline int wait_status_signaled(int sig) {
+    return sig & 0x7f;
+}
 
 // Everything a core test needs: config, graph, fake OS, captured log.
 struct Harness {
@@ -108,7 +112,9 @@ struct Harness {
           sup(config, graph, sys, log, mode) {}
 
     pid_t pid(const std::string& name) { return sys.pid_of.at(index(name)); }
-    std::size_t index(const std::string& name) { return static_cast<std::size_t>(config.find(name)); }
+    std::size_t index(const std::string& name) {
+        return static_cast<std::size_t>(config.find(name));
+    }
     const Service& svc(const std::string& name) { return sup.services()[index(name)]; }
     ServiceState state(const std::string& name) { return svc(name).state(); }
 

@@ -439,8 +439,7 @@ TEST(Signals, ForwardedToEveryRunningGroup) {
     h.exec_ok("a");
     h.exec_ok("b");
     h.sup.on_signal(SIGHUP);
-    EXPECT_EQ(h.sys.kills,
-              (std::vector<KillCall>{{h.pid("a"), SIGHUP}, {h.pid("b"), SIGHUP}}));
+    EXPECT_EQ(h.sys.kills, (std::vector<KillCall>{{h.pid("a"), SIGHUP}, {h.pid("b"), SIGHUP}}));
     EXPECT_FALSE(h.sup.shutting_down());
 }
 
@@ -520,6 +519,5 @@ TEST(Shutdown, SaysWhatItIsWaitingFor) {
     EXPECT_TRUE(h.logged("waiting for api (SIGTERM sent 1.0s ago, SIGKILL in 9.0s)"));
     h.killed("api", SIGTERM);
     EXPECT_TRUE(h.sup.finished());
-    EXPECT_FALSE(h.sup.next_deadline().has_value() &&
-                 h.sup.phase() != Phase::Done);
+    EXPECT_FALSE(h.sup.next_deadline().has_value() && h.sup.phase() != Phase::Done);
 }
