@@ -164,13 +164,7 @@ bool valid_service_name(std::string_view name) {
 
 // "host:port", "[::1]:port". `min_port` is 0 for a listen address (the
 // kernel picks a port) and 1 for a probe target.
-bool valid_host_port(std::string_view s, int min_port) {
-    auto colon = s.rfind(':');
-    if (colon == std::string_view::npos || colon == 0) return false;
-    std::string_view host = s.substr(0, colon), port = s.substr(colon + 1);
-    if (host.front() == '[' ? host.back() != ']' || host.size() < 3
-                            : host.find(':') != std::string_view::npos)
-        return false;
+bool valid_port(std::string_view port, int min_port) {
     if (port.empty() || port.size() > 5) return false;
     int n = 0;
     for (char c : port) {
@@ -178,6 +172,18 @@ bool valid_host_port(std::string_view s, int min_port) {
         n = n * 10 + (c - '0');
     }
     return n >= min_port && n <= 65535;
+}
+
+// `allow_empty_host`: ":9180" means every interface (health_listen only).
+bool valid_host_port(std::string_view s, int min_port, bool allow_empty_host = false) {
+    auto colon = s.rfind(':');
+    if (colon == std::string_view::npos) return false;
+    if (colon == 0) return allow_empty_host && valid_port(s.substr(1), min_port);
+    std::string_view host = s.substr(0, colon), port = s.substr(colon + 1);
+    if (host.front() == '[' ? host.back() != ']' || host.size() < 3
+                            : host.find(':') != std::string_view::npos)
+        return false;
+    return valid_port(port, min_port);
 }
 
 bool valid_http_url(std::string_view s) {
@@ -219,7 +225,7 @@ class Loader {
     int signal(const Entry& e) const;
     std::string id(const Entry& e) const;
     std::vector<std::string> command(const Entry& e, bool* via_shell) const;
-    std::string address(const Entry& e, int min_port) const;
+    std::string address(const Entry& e, int min_port, bool allow_empty_host = false) const;
     template <typename E>
     E choice(const Entry& e, std::initializer_list<std::pair<std::string_view, E>> options) const;
 
@@ -350,9 +356,9 @@ std::vector<std::string> Loader::command(const Entry& e, bool* via_shell) const 
     return argv;
 }
 
-std::string Loader::address(const Entry& e, int min_port) const {
+std::string Loader::address(const Entry& e, int min_port, bool allow_empty_host) const {
     std::string s = string(e);
-    if (!valid_host_port(s, min_port))
+    if (!valid_host_port(s, min_port, allow_empty_host))
         fail(e.pos, e.key + ": expected \"host:port\" (e.g. \"127.0.0.1:8080\"), got '" + s + "'");
     return s;
 }
@@ -379,7 +385,7 @@ E Loader::choice(const Entry& e,
 void Loader::load_supervisor(const toml::table& t, SupervisorConfig& out) const {
     for (const Entry& e : in_file_order(t)) {
         if (e.key == "health_listen") {
-            out.health_listen = e.node->is_string() && string(e).empty() ? "" : address(e, 0);
+            out.health_listen = e.node->is_string() && string(e).empty() ? "" : address(e, 0, true);
         } else if (e.key == "drain_delay") {
             out.drain_delay = duration(e);
         } else if (e.key == "shutdown_timeout") {

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -66,6 +67,9 @@ class Shell {
         std::vector<std::string> names;
         for (const auto& s : config_.services) names.push_back(s.name);
         output_.set_service_names(names);
+        output_.set_shared_destinations(std::any_of(
+            config_.services.begin(), config_.services.end(),
+            [](const ServiceConfig& s) { return s.log == LogMode::Inherit; }));
         logger_.set_min_level(mode == RunMode::SingleCommand ? Level::Error : Level::Info);
     }
 

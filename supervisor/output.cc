@@ -116,6 +116,8 @@ struct Output::Impl {
         Mode mode = Mode::Broken;
         bool colour = false;
         bool paused = false;  // feeding pipes stopped for back-pressure
+        bool fifo = false;    // a pipe: writes of at most PIPE_BUF are atomic
+        bool shared = false;  // other writers (inherit services) share it
         std::deque<std::string> chunks;
         std::size_t head = 0;   // bytes of chunks.front() already written
         std::size_t bytes = 0;  // queued, not yet written
@@ -180,6 +182,7 @@ struct Output::Impl {
 
 void Output::Impl::Dest::open(int orig_fd, const struct stat& st) {
     colour = ::isatty(orig_fd) == 1 && !no_color_requested();
+    fifo = S_ISFIFO(st.st_mode);
     if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
         char path[32];
         std::snprintf(path, sizeof path, "/proc/self/fd/%d", orig_fd);
@@ -244,6 +247,8 @@ Output::Impl::Dest::Flush Output::Impl::Dest::write_some() {
             if (!(pfd.revents & POLLOUT)) return Flush::Failed;  // POLLHUP: reader gone
             limit = PIPE_BUF;  // accepted whole by a writable pipe, so no blocking
         }
+        const bool atomic_lines = shared && fifo;
+        if (atomic_lines) limit = PIPE_BUF;
         std::array<struct iovec, kMaxIov> iov;
         std::size_t niov = 0;
         std::size_t total = 0;
@@ -258,6 +263,29 @@ Output::Impl::Dest::Flush Output::Impl::Dest::write_some() {
                 total += len;
             }
             offset = 0;
+        }
+        if (atomic_lines && total == limit) {
+            // End the piece after its last newline, so it holds whole lines
+            // only (a line longer than PIPE_BUF cannot be atomic anyway).
+            std::size_t keep = total;
+            for (std::size_t i = niov; i-- > 0;) {
+                const char* base = static_cast<const char*>(iov[i].iov_base);
+                const void* nl = ::memrchr(base, '\n', iov[i].iov_len);
+                if (nl) {
+                    const std::size_t upto = static_cast<std::size_t>(
+                        static_cast<const char*>(nl) - base + 1);
+                    keep -= iov[i].iov_len - upto;
+                    iov[i].iov_len = upto;
+                    niov = i + 1;
+                    break;
+                }
+                keep -= iov[i].iov_len;
+            }
+            if (keep == 0) {
+                keep = total;  // no newline at all: a long line goes out as it is
+            } else {
+                total = keep;
+            }
         }
         ssize_t n;
         if (mode == Mode::Socket) {
@@ -496,6 +524,11 @@ void Output::attach(std::size_t index, int stdout_fd, int stderr_fd) {
         if (!p->dest->paused) ev_io_start(m.loop, &p->readable);
         m.pipes.push_back(std::move(p));
     }
+}
+
+void Output::set_shared_destinations(bool shared) {
+    for (auto& d : impl_->dests)
+        if (d) d->shared = shared;
 }
 
 void Output::read_available(std::size_t index) {

@@ -34,6 +34,13 @@ class Output {
     // Names of all services (index order); prefixes are padded to the longest.
     void set_service_names(const std::vector<std::string>& names);
 
+    // Some service writes straight to our stdout/stderr (log = "inherit").
+    // Then writes to a pipe go out in pieces of at most PIPE_BUF bytes that
+    // end at a line boundary: such writes are atomic, so another writer's
+    // small writes can land only between our lines. (Without inherit
+    // services, larger batches are written for throughput.)
+    void set_shared_destinations(bool shared);
+
     // Takes ownership of the read ends of service `index`'s stdout/stderr
     // pipes (-1: not piped). Called once per spawn; earlier pipes of the same
     // service (still held by grandchildren) keep being read.

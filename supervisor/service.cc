@@ -305,7 +305,7 @@ void Service::on_exit(TimePoint now, ExitStatus status) {
     const bool bad = status.signaled || !config_.is_success(status.value);
     log_.log(
         bad && !expected ? Level::Warn : Level::Info, name(), "exited", status.describe(),
-        {status.signaled ? str("signal", signal_name(status.value)) : num("status", status.value)});
+        {status.signaled ? str("signal", signal_name(status.value)) : num("code", status.value)});
     switch (state_) {
         case ServiceState::Stopping:
         case ServiceState::Unhealthy:

@@ -355,7 +355,11 @@ int Supervisor::exit_code() const {
                 case FailReason::DependencyFailed:
                     return 1;
                 default:
-                    return s.last_exit() ? s.last_exit()->code() : 1;
+                    if (!s.last_exit()) return 1;
+                    // success_codes count as success for the exit code too.
+                    if (!s.last_exit()->signaled && s.config().is_success(s.last_exit()->value))
+                        return 0;
+                    return s.last_exit()->code();
             }
         }
         case Cause::AllEnded: {

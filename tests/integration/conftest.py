@@ -192,3 +192,96 @@ def wait_events(path, count, name=None, what=None, timeout=10.0):
         if time.monotonic() > deadline:
             raise AssertionError(f"only {len(matching)} of {count} events ({name} {what}) within {timeout}s: {evts}")
         time.sleep(0.01)  # polling a file the services append to, bounded
+
+
+# ---- helpers for the HTTP endpoint and `supervisor status` tests ----------
+
+def get_json(port, path="/status", timeout=5.0):
+    """GETs a JSON document; fails the test unless the answer is 200 application/json."""
+    import json
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        r = conn.getresponse()
+        body = r.read().decode()
+        assert r.status == 200, (r.status, body)
+        assert r.getheader("Content-Type", "").startswith("application/json"), r.getheaders()
+        return json.loads(body)
+    finally:
+        conn.close()
+
+
+def raw_exchange(port, data, timeout=5.0):
+    """Sends raw bytes on a fresh connection and reads until the server closes
+    it or `timeout` runs out. Returns (received bytes, closed_by_server)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        if data:
+            try:
+                s.sendall(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the server may close before it read everything
+        got = b""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return got, False
+            s.settimeout(left)
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                return got, False
+            except ConnectionResetError:
+                return got, True
+            if not chunk:
+                return got, True
+            got += chunk
+
+
+def listening_sockets(pid):
+    """The TCP sockets in LISTEN state that process `pid` holds, as 'ADDR:PORT' hex strings."""
+    inodes = set()
+    fd_dir = f"/proc/{pid}/fd"
+    for fd in os.listdir(fd_dir):
+        try:
+            target = os.readlink(os.path.join(fd_dir, fd))
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    found = []
+    for table in ("tcp", "tcp6"):
+        try:
+            with open(f"/proc/{pid}/net/{table}") as f:
+                next(f)
+                for line in f:
+                    cols = line.split()
+                    if cols[3] == "0A" and cols[9] in inodes:  # 0A = TCP_LISTEN
+                        found.append(cols[1])
+        except FileNotFoundError:
+            pass
+    return found
+
+
+def proc_table():
+    """{pid: (state, ppid)} for every process in /proc, from /proc/PID/stat."""
+    table = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                data = f.read()
+        except OSError:
+            continue  # gone meanwhile
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+        rest = data[data.rfind(b")") + 2:].split()
+        if len(rest) >= 2:
+            table[int(name)] = (rest[0].decode(), int(rest[1]))
+    return table
+
+
+def zombies_of(ppid, table=None):
+    """How many zombies (state 'Z') have `ppid` (a pid as seen from here) as parent."""
+    table = proc_table() if table is None else table
+    return sum(1 for state, pp in table.values() if pp == ppid and state == "Z")
