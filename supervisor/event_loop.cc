@@ -19,6 +19,7 @@
 #include "init.h"
 #include "log.h"
 #include "output.h"
+#include "power_button.h"
 #include "probes.h"
 #include "supervisor.h"
 #include "sys_posix.h"
@@ -29,6 +30,27 @@ namespace {
 
 // Signals the supervisor acts on: the first two stop, the rest are forwarded.
 constexpr int kHandledSignals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+sigset_t handled_signal_set() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : kHandledSignals) sigaddset(&set, sig);
+    sigaddset(&set, SIGCHLD);
+    return set;
+}
+
+// From the first instruction of `run` until the watchers exist, a SIGTERM
+// must not be lost (as PID 1 an unhandled signal is simply dropped) nor kill
+// us (as a plain process): keep such signals pending until libev handles them.
+void block_handled_signals() {
+    sigset_t set = handled_signal_set();
+    ::sigprocmask(SIG_BLOCK, &set, nullptr);
+}
+
+void unblock_handled_signals() {
+    sigset_t set = handled_signal_set();
+    ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
+}
 
 std::string wall_clock_rfc3339() {
     struct timespec ts;
@@ -106,6 +128,14 @@ class Shell {
         ev_child_init(&child_watcher_, on_child_cb, 0, 0);
         child_watcher_.data = this;
         ev_child_start(loop_, &child_watcher_);
+        // Signals that arrived while we were loading (blocked in
+        // run_command) are delivered to libev's handlers from here on.
+        unblock_handled_signals();
+        // As a VM's init: the ACPI power button (KEY_POWER) stops as SIGTERM does.
+        power_button_ = watch_power_button(loop_, [this]() {
+            logger_.log(Level::Info, "", "power_button", "power button pressed");
+            on_signal_cb(loop_, &signal_watchers_[0], 0);  // signal_watchers_[0] is SIGTERM
+        });
         ev_init(&timer_, on_timer_cb);
         timer_.data = this;
 
@@ -254,6 +284,7 @@ class Shell {
     Supervisor supervisor_;
     RunMode mode_;
     std::unique_ptr<HttpServer> http_;
+    std::unique_ptr<PowerButton> power_button_;
     ev_signal signal_watchers_[std::size(kHandledSignals)];
     ev_child child_watcher_;
     ev_timer timer_;
@@ -289,6 +320,7 @@ Config single_command_config(const CliOptions& opts) {
 }  // namespace
 
 int run_command(const CliOptions& opts) {
+    block_handled_signals();
     const bool single = !opts.command_argv.empty();
     Config config;
     if (single) {
