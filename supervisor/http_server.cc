@@ -523,9 +523,15 @@ void HttpServer::Impl::route(Conn* c, const HttpRequest& r, bool head_only) {
             const Snapshot snap = snapshot();
             for (const ServiceSnapshot& svc : snap.services) {
                 if (svc.name != name) continue;
-                const bool ok = svc.state == "ready" || svc.state == "completed";
+                // While draining, every readiness answer is 503, so a load
+                // balancer probing one service drains it too.
+                const bool ok =
+                    !snap.shutting_down && (svc.state == "ready" || svc.state == "completed");
                 const std::string body =
-                    ok ? "ok\n" : "[-]" + svc.name + " not ready: " + svc.state + "\n";
+                    ok ? "ok\n"
+                       : "[-]" + svc.name + " not ready: " +
+                             (snap.shutting_down ? std::string("shutting down") : svc.state) +
+                             "\n";
                 return write_response(c, ok ? 200 : 503, kTextPlain, body, head_only);
             }
             return write_response(c, 404, kTextPlain, "no such service\n", head_only);
