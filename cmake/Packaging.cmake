@@ -1,0 +1,106 @@
+# Packaging: the static build's size options, install() rules and CPack's
+# Debian package. Included at the end of the top-level CMakeLists.txt, after
+# the targets exist. See docs/deploy.md.
+
+include(GNUInstallDirs)
+
+# --- Static build ------------------------------------------------------------
+# -DSUPERVISOR_STATIC=ON links one self-contained file (glibc static, libev.a,
+# toml++ header-only) for container images and initramfs. Its size matters
+# there, so it also gets section garbage collection and LTO, and toml++ is
+# told to use <charconv> for floats and to leave out its formatters: both
+# otherwise pull in iostreams and the whole std::locale machinery
+# (about 400 KiB). docs/performance.md has the numbers.
+if(SUPERVISOR_STATIC)
+  # Pins NSS to the sources a static glibc has built in (files, dns); see the
+  # file. An object of the executable itself, so the linker always keeps it.
+  target_sources(supervisor_bin PRIVATE ${PROJECT_SOURCE_DIR}/supervisor/static_nss.cc)
+  foreach(t supervisor_core supervisor_os supervisor_bin)
+    target_compile_options(${t} PRIVATE -ffunction-sections -fdata-sections)
+  endforeach()
+  target_compile_definitions(supervisor_core PRIVATE TOML_FLOAT_CHARCONV=1 TOML_ENABLE_FORMATTERS=0)
+  target_link_options(supervisor_bin PRIVATE -Wl,--gc-sections)
+  include(CheckIPOSupported)
+  check_ipo_supported(RESULT _sv_ipo OUTPUT _sv_ipo_msg LANGUAGES CXX)
+  if(_sv_ipo)
+    set_target_properties(supervisor_core supervisor_os supervisor_bin PROPERTIES
+      INTERPROCEDURAL_OPTIMIZATION ON)
+  else()
+    message(STATUS "supervisor: LTO not available for the static build: ${_sv_ipo_msg}")
+  endif()
+endif()
+
+# --- Install layout ------------------------------------------------------------
+#   bin/supervisor                                (install(TARGETS) in CMakeLists.txt)
+#   share/man/man8/supervisor.8.gz                (hand-written roff, docs/man/)
+#   share/man/man5/supervisor.toml.5.gz
+#   share/doc/supervisor/supervisor.toml.example  (CMAKE_INSTALL_DOCDIR)
+find_program(SUPERVISOR_GZIP gzip)
+set(_sv_man_pages supervisor.8 supervisor.toml.5)
+set(_sv_man_outputs)
+foreach(page ${_sv_man_pages})
+  string(REGEX REPLACE ".*\\.([0-9])$" "\\1" section "${page}")
+  set(src ${PROJECT_SOURCE_DIR}/docs/man/${page})
+  if(SUPERVISOR_GZIP)
+    # -n: no name or time stamp in the header, so the .deb is reproducible.
+    set(out ${CMAKE_BINARY_DIR}/man/${page}.gz)
+    add_custom_command(OUTPUT ${out}
+      COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/man
+      COMMAND ${CMAKE_COMMAND} -E copy ${src} ${CMAKE_BINARY_DIR}/man/${page}
+      COMMAND ${SUPERVISOR_GZIP} -9nf ${CMAKE_BINARY_DIR}/man/${page}
+      DEPENDS ${src} VERBATIM)
+  else()
+    set(out ${src})
+  endif()
+  list(APPEND _sv_man_outputs ${out})
+  install(FILES ${out} DESTINATION ${CMAKE_INSTALL_MANDIR}/man${section})
+endforeach()
+add_custom_target(man_pages ALL DEPENDS ${_sv_man_outputs})
+
+install(FILES ${PROJECT_SOURCE_DIR}/supervisor.toml.example
+        DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
+# --- Debian package (cpack -G DEB) --------------------------------------------
+# Named supervisor-init: Debian's own "supervisor" package is supervisord.
+# The two share no file (supervisord installs /usr/bin/supervisord,
+# supervisorctl, pidproxy and man1/supervisor.1), so no Conflicts/Replaces.
+# packaging/deb/build-and-check.sh builds, installs and removes it.
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME supervisor-init)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_CONTACT "supervisor maintainers <supervisor@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
+  "small process supervisor for containers (PID 1), VMs (/init) and development")
+set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
+  "Starts services in dependency order, reaps zombies, forwards signals,
+ drains and stops in reverse order on SIGTERM and serves a health endpoint
+ (/livez, /readyz, /status, /metrics). Usable as a container ENTRYPOINT,
+ as the /init of a systemd-less VM, or as `supervisor run` in a terminal.")
+set(CPACK_DEBIAN_PACKAGE_SECTION admin)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_STRIP_FILES ON)
+if(SUPERVISOR_STATIC)
+  # One self-contained file: no run-time dependency at all.
+  set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS OFF)
+else()
+  # libc6, libev4, libstdc++6, libgcc-s1, computed by dpkg-shlibdeps.
+  set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+endif()
+include(CPack)
+
+# --- Packaging tests (ctest) ----------------------------------------------------
+# tests/container: the static binary as PID 1 of a PID + mount namespace
+# (a few seconds). tests/vm: boots an initramfs under QEMU (see tests/vm/run.sh).
+option(SUPERVISOR_CONTAINER_TEST "Register tests/container in ctest (static build, root)"
+       ${SUPERVISOR_STATIC})
+option(SUPERVISOR_VM_TEST "Register tests/vm in ctest (static build, root, QEMU, a kernel)" OFF)
+if(SUPERVISOR_CONTAINER_TEST OR SUPERVISOR_VM_TEST)
+  enable_testing()
+endif()
+if(SUPERVISOR_CONTAINER_TEST)
+  add_subdirectory(tests/container)
+endif()
+if(SUPERVISOR_VM_TEST)
+  add_subdirectory(tests/vm)
+endif()
