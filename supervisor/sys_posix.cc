@@ -201,10 +201,16 @@ SpawnResult PosixSys::spawn(std::size_t index, const ServiceConfig& svc, bool fo
     };
     if (::pipe2(status_pipe, O_CLOEXEC) < 0 ||
         (svc.log == LogMode::Prefix &&
-         (::pipe2(out_pipe, O_CLOEXEC) < 0 || ::pipe2(err_pipe, O_CLOEXEC) < 0)) ||
-        (devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+         (::pipe2(out_pipe, O_CLOEXEC) < 0 || ::pipe2(err_pipe, O_CLOEXEC) < 0))) {
         result.error = errno;
         result.what = "cannot create pipes";
+        cleanup();
+        return result;
+    }
+    // A minimal root may lack /dev/null: say so rather than blame the pipes.
+    if ((devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+        result.error = errno;
+        result.what = "cannot open /dev/null";
         cleanup();
         return result;
     }
