@@ -3,6 +3,11 @@
 # Debian 12, from Debian's packages only. Run as root.
 set -eu
 packages="build-essential cmake libev-dev libtomlplusplus-dev"
+if [ "${1:-}" = "--packaging" ]; then
+    # The container test's busybox root, the VM test's initramfs, kernel and
+    # QEMU, and dpkg-dev for the .deb (in build-essential).
+    packages="$packages busybox-static cpio qemu-system-x86 linux-image-amd64 curl"
+fi
 if [ "${1:-}" = "--test" ]; then
     # GoogleTest for the unit tests; pytest, util-linux (unshare) and procps for
     # the integration tests; the Prometheus client's text parser checks
