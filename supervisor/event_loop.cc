@@ -89,9 +89,9 @@ class Shell {
         std::vector<std::string> names;
         for (const auto& s : config_.services) names.push_back(s.name);
         output_.set_service_names(names);
-        output_.set_shared_destinations(std::any_of(
-            config_.services.begin(), config_.services.end(),
-            [](const ServiceConfig& s) { return s.log == LogMode::Inherit; }));
+        output_.set_shared_destinations(
+            std::any_of(config_.services.begin(), config_.services.end(),
+                        [](const ServiceConfig& s) { return s.log == LogMode::Inherit; }));
         logger_.set_min_level(mode == RunMode::SingleCommand ? Level::Error : Level::Info);
     }
 
@@ -134,7 +134,7 @@ class Shell {
         // As a VM's init: the ACPI power button (KEY_POWER) stops as SIGTERM does.
         power_button_ = watch_power_button(loop_, [this]() {
             logger_.log(Level::Info, "", "power_button", "power button pressed");
-            on_signal_cb(loop_, &signal_watchers_[0], 0);  // signal_watchers_[0] is SIGTERM
+            deliver_signal(SIGTERM);
         });
         ev_init(&timer_, on_timer_cb);
         timer_.data = this;
@@ -217,12 +217,15 @@ class Shell {
     }
 
     static void on_signal_cb(struct ev_loop*, ev_signal* w, int) noexcept {
-        auto* self = static_cast<Shell*>(w->data);
+        static_cast<Shell*>(w->data)->deliver_signal(w->signum);
+    }
+
+    void deliver_signal(int sig) noexcept {
         try {
-            self->supervisor_.on_signal(w->signum);
-            self->after_event();
+            supervisor_.on_signal(sig);
+            after_event();
         } catch (const std::exception& e) {
-            self->report_exception(e);
+            report_exception(e);
         }
     }
 

@@ -105,9 +105,8 @@ std::size_t display_width(std::string_view s) {
 // prefixed line is three memcpy()s into it, without std::string's per-append
 // checks, which showed up first in the profile of the prefix mode.
 class Chunk {
-public:
-    explicit Chunk(std::size_t capacity)
-        : data_(new char[capacity]), capacity_(capacity) {}
+  public:
+    explicit Chunk(std::size_t capacity) : data_(new char[capacity]), capacity_(capacity) {}
     const char* data() const { return data_.get(); }
     std::size_t size() const { return size_; }
     bool empty() const { return size_ == 0; }
@@ -121,7 +120,7 @@ public:
         size_ += a.size() + b.size() + c.size();
     }
 
-private:
+  private:
     std::unique_ptr<char[]> data_;
     std::size_t capacity_;
     std::size_t size_ = 0;
@@ -293,8 +292,8 @@ Output::Impl::Dest::Flush Output::Impl::Dest::write_some() {
                 const char* base = static_cast<const char*>(iov[i].iov_base);
                 const void* nl = ::memrchr(base, '\n', iov[i].iov_len);
                 if (nl) {
-                    const std::size_t upto = static_cast<std::size_t>(
-                        static_cast<const char*>(nl) - base + 1);
+                    const std::size_t upto =
+                        static_cast<std::size_t>(static_cast<const char*>(nl) - base + 1);
                     keep -= iov[i].iov_len - upto;
                     iov[i].iov_len = upto;
                     niov = i + 1;

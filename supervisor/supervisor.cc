@@ -253,12 +253,15 @@ void Supervisor::propagate(TimePoint now) {
                 phase_ = Phase::Running;
             }
         }
-        if (phase_ == Phase::Stopping) {
+        if (phase_ == Phase::Stopping || phase_ == Phase::Draining) {
             // Reverse dependency order: a service is told to stop once every
-            // one of its dependents is down.
+            // one of its dependents is down. While draining, only services
+            // still starting: nobody routes traffic to them, and shutdown
+            // never waits for a readiness that may never come.
             for (std::size_t i = 0; i < services_.size(); ++i) {
                 Service& s = services_[i];
                 if (s.stop_requested()) continue;
+                if (phase_ == Phase::Draining && s.state() != ServiceState::Starting) continue;
                 bool dependents_down = true;
                 for (std::size_t d : graph_.dependents(i))
                     if (!services_[d].down()) dependents_down = false;
@@ -266,7 +269,8 @@ void Supervisor::propagate(TimePoint now) {
                 s.stop(now, stop_signal_override_);
                 changed = true;
             }
-            if (std::all_of(services_.begin(), services_.end(),
+            if (phase_ == Phase::Stopping &&
+                std::all_of(services_.begin(), services_.end(),
                             [](const Service& s) { return s.down(); })) {
                 enter_sweeping(now);
                 changed = true;

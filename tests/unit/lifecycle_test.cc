@@ -521,3 +521,22 @@ TEST(Shutdown, SaysWhatItIsWaitingFor) {
     EXPECT_TRUE(h.sup.finished());
     EXPECT_FALSE(h.sup.next_deadline().has_value() && h.sup.phase() != Phase::Done);
 }
+
+TEST(Shutdown, ServicesStillStartingDoNotWaitForTheDrain) {
+    ConfigBuilder b;
+    b.add("api");
+    auto& slow = b.add("slow");
+    slow.ready.kind = ProbeKind::Tcp;
+    b.config.supervisor.drain_delay = 5s;
+    Harness h(b.config);
+    h.sup.start();
+    h.exec_ok("api");
+    h.exec_ok("slow");  // waiting for its probe
+    h.sup.on_signal(SIGTERM);
+    EXPECT_EQ(h.sys.signals_to(h.pid("slow")), (std::vector<int>{SIGTERM}));
+    EXPECT_TRUE(h.sys.signals_to(h.pid("api")).empty());  // ready: drains first
+    h.killed("slow", SIGTERM);
+    EXPECT_EQ(h.sup.phase(), Phase::Draining);
+    h.advance(5s);
+    EXPECT_EQ(h.sys.signals_to(h.pid("api")), (std::vector<int>{SIGTERM}));
+}
