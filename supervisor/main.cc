@@ -12,12 +12,30 @@
 #include "event_loop.h"
 #include "version.h"
 
+namespace {
+
+// Neither a subcommand nor an option: what the kernel hands init from its
+// command line (words without '=' that it did not recognise).
+bool looks_like_kernel_arguments(const std::vector<std::string>& args) {
+    const std::string& first = args.front();
+    for (const char* known : {"run", "check", "status", "graph", "help", "version"})
+        if (first == known) return false;
+    return first.empty() || first[0] != '-';
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     try {
         sv::CliOptions opts;
-        // The kernel runs /init with no arguments: act as `supervisor run`.
-        if (args.empty() && ::getpid() == 1) {
+        // The kernel runs /init with no arguments, or with the words of its
+        // command line it did not understand ("single", …): act as
+        // `supervisor run` either way.
+        if (::getpid() == 1 && (args.empty() || looks_like_kernel_arguments(args))) {
+            if (!args.empty())
+                std::fprintf(stderr,
+                             "supervisor: ignoring arguments from the kernel command line\n");
             opts.command = sv::Subcommand::Run;
         } else {
             opts = sv::parse_cli(args);
