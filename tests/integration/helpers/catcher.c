@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stamp_event.h"
+
 static const struct {
     int sig;
     const char* name;
@@ -19,19 +21,6 @@ static const struct {
                 {SIGUSR1, "SIGUSR1"}, {SIGUSR2, "SIGUSR2"},   {SIGWINCH, "SIGWINCH"},
                 {SIGTERM, "SIGTERM"}};
 
-static void stamp(const char* file, const char* name, const char* what) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    char line[256];
-    int n = snprintf(line, sizeof line, "%s %s %lld\n", name, what,
-                     (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
-    int fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-        if (write(fd, line, (size_t)n) < 0) {
-        }
-        close(fd);
-    }
-}
 
 static int parse_signal(const char* s) {
     if (strcmp(s, "none") == 0) return 0;

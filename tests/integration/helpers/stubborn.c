@@ -9,19 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static void stamp(const char* file, const char* name, const char* what) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    char line[256];
-    int n = snprintf(line, sizeof line, "%s %s %lld\n", name, what,
-                     (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
-    int fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-        if (write(fd, line, (size_t)n) < 0) {
-        }
-        close(fd);
-    }
-}
+#include "stamp_event.h"
+
 
 int main(int argc, char** argv) {
     if (argc < 3) return 2;
