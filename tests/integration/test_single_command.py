@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from conftest import Run, helper, read_events
+from conftest import Run, helper, read_events, wait_events
 
 
 def test_exit_codes_0_to_255():
@@ -53,9 +53,11 @@ def test_signal_is_forwarded_as_is(tmp_path, pid1, sig):
 
 
 def test_stop_signal_replaces_sigterm_and_grace_ends_in_sigkill(tmp_path):
+    ev = str(tmp_path / "ev")
     with Run(["run", "--grace", "500ms", "--stop-signal", "SIGUSR1", "--", "bash", "-c",
-              "trap '' TERM USR1; sleep infinity & wait; sleep infinity"]) as r:
-        time.sleep(0.2)  # let bash install its traps (startup, not an assertion)
+              f"trap '' TERM USR1; {helper('stamp')} {ev} traps set; "
+              "sleep infinity & wait; sleep infinity"]) as r:
+        wait_events(ev, 1, "traps", "set")  # SIGTERM only once bash ignores it
         t0 = r.signal(signal.SIGTERM)
         code = r.wait()
     assert code == 137
