@@ -54,22 +54,11 @@ chmod 1777 "$root/tmp"
 cp "$supervisor" "$root/init"
 command -v strip >/dev/null && strip "$root/init"
 cp "$config" "$root/etc/supervisor/supervisor.toml"
-cp "$busybox" "$root/bin/busybox"
-# One process for the ~270 applet links.
-"$busybox" --list | perl -e '$d = shift; while (<STDIN>) { chomp; next if $_ eq "busybox";
-    symlink("busybox", "$d/$_") or die "$_: $!\n" }' "$root/bin"
+"$repo/packaging/busybox-root.sh" "$root" "$busybox"
 ln -s bin "$root/sbin"
 mkdir -p "$root/usr"
 ln -s ../bin "$root/usr/bin"
 ln -s ../bin "$root/usr/sbin"
-cat > "$root/etc/passwd" <<'EOF'
-root:x:0:0:root:/root:/bin/sh
-nobody:x:65534:65534:nobody:/nonexistent:/bin/false
-EOF
-cat > "$root/etc/group" <<'EOF'
-root:x:0:
-nogroup:x:65534:
-EOF
 echo ok > "$root/srv/www/index.html"
 mknod -m 600 "$root/dev/console" c 5 1
 mknod -m 666 "$root/dev/null" c 1 3

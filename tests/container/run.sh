@@ -51,19 +51,8 @@ busybox=$(command -v busybox || true)
 root=$work/root
 rm -rf "$work"
 mkdir -p "$root"/{bin,usr/bin,etc/supervisor,proc,tmp,run,www}
-cp "$busybox" "$root/bin/busybox"
-# One process for the ~270 applet links (a fork each is slow here).
-"$busybox" --list | perl -e '$d = shift; while (<STDIN>) { chomp; next if $_ eq "busybox";
-    symlink("busybox", "$d/$_") or die "$_: $!\n" }' "$root/bin"
+"$repo/packaging/busybox-root.sh" "$root" "$busybox"
 cp "$bin" "$root/usr/bin/supervisor"
-cat > "$root/etc/passwd" <<'EOF'
-root:x:0:0:root:/root:/bin/sh
-nobody:x:65534:65534:nobody:/nonexistent:/bin/false
-EOF
-cat > "$root/etc/group" <<'EOF'
-root:x:0:
-nogroup:x:65534:
-EOF
 echo ok > "$root/www/index.html"
 # Container runtimes always provide /dev/null (the supervisor gives it to
 # every service as stdin).
