@@ -14,8 +14,8 @@ include(GNUInstallDirs)
 if(SUPERVISOR_STATIC)
   # Pins NSS to the sources a static glibc has built in (files, dns); see the
   # file. An object of the executable itself, so the linker always keeps it.
-  target_sources(supervisor_bin PRIVATE ${PROJECT_SOURCE_DIR}/supervisor/static_nss.cc)
-  foreach(t supervisor_core supervisor_os supervisor_bin)
+  target_sources(supervisor_bin PRIVATE ${PROJECT_SOURCE_DIR}/supervisor/os/static_nss.cc)
+  foreach(t supervisor_core supervisor_os supervisor_cli supervisor_bin)
     target_compile_options(${t} PRIVATE -ffunction-sections -fdata-sections)
   endforeach()
   target_compile_definitions(supervisor_core PRIVATE TOML_FLOAT_CHARCONV=1 TOML_ENABLE_FORMATTERS=0)
@@ -23,7 +23,7 @@ if(SUPERVISOR_STATIC)
   include(CheckIPOSupported)
   check_ipo_supported(RESULT _sv_ipo OUTPUT _sv_ipo_msg LANGUAGES CXX)
   if(_sv_ipo)
-    set_target_properties(supervisor_core supervisor_os supervisor_bin PROPERTIES
+    set_target_properties(supervisor_core supervisor_os supervisor_cli supervisor_bin PROPERTIES
       INTERPROCEDURAL_OPTIMIZATION ON)
   else()
     message(STATUS "supervisor: LTO not available for the static build: ${_sv_ipo_msg}")

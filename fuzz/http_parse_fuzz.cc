@@ -1,4 +1,4 @@
-// libFuzzer target for parse_request (supervisor/http_parse.cc).
+// libFuzzer target for parse_request (supervisor/core/http_parse.cc).
 //
 // The parser faces every byte a network client can send to PID 1, so
 // besides "never crashes" (ASan/UBSan catch that) it checks the promises

@@ -11,9 +11,9 @@ fi
 if [ "${1:-}" = "--test" ]; then
     # GoogleTest for the unit tests; pytest, util-linux (unshare) and procps for
     # the integration tests; the Prometheus client's text parser checks
-    # /metrics; clang builds the libFuzzer target.
+    # /metrics; clang builds the libFuzzer target; clang-format checks the style.
     packages="$packages libgtest-dev libgmock-dev python3 python3-pytest \
-        python3-prometheus-client util-linux procps psmisc curl clang"
+        python3-prometheus-client util-linux procps psmisc curl clang clang-format"
 fi
 missing=""
 for p in $packages; do

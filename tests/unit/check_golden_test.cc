@@ -34,11 +34,5 @@ TEST(CheckGolden, ExampleDot) {
     EXPECT_EQ(Graph(c).dot(c), read(std::string(TEST_DATA_DIR) + "/graph_example.golden"));
 }
 
-TEST(CheckGolden, ExampleLoadsFromDisk) {
-    Config c = load_config_file(std::string(SOURCE_DIR) + "/supervisor.toml.example");
-    EXPECT_EQ(c.services.size(), 4u);
-    EXPECT_EQ(c.supervisor.health_listen, "127.0.0.1:9180");
-}
-
 }  // namespace
 }  // namespace sv

@@ -6,6 +6,8 @@
 
 #include <csignal>
 
+#include "suggest.h"
+
 namespace sv {
 namespace {
 
@@ -657,37 +659,6 @@ command = "x"
 depends_on = ["a"]
 )"),
               "t.toml:3:15: dependency cycle: a -> b -> c -> a");
-}
-
-TEST(ConfigErrors, MissingFile) {
-    try {
-        load_config_file("/nonexistent/supervisor.toml");
-        FAIL() << "no error";
-    } catch (const ConfigError& e) {
-        EXPECT_STREQ(e.what(),
-                     "/nonexistent/supervisor.toml: cannot read: No such file or directory");
-        EXPECT_EQ(e.pos().line, 0);
-    }
-    try {
-        load_config_file(TEST_DATA_DIR);
-        FAIL() << "no error";
-    } catch (const ConfigError& e) {
-        EXPECT_EQ(std::string(e.what()),
-                  std::string(TEST_DATA_DIR) + ": cannot read: Is a directory");
-    }
-}
-
-TEST(ConfigFile, LoadsAndNamesTheFile) {
-    const std::string path = std::string(TEST_DATA_DIR) + "/bad_key.toml";
-    try {
-        load_config_file(path);
-        FAIL() << "no error";
-    } catch (const ConfigError& e) {
-        EXPECT_EQ(std::string(e.what()),
-                  path +
-                      ":5:1: unknown key 'stop_grase' in [services.web] (did you mean "
-                      "'stop_grace'?)");
-    }
 }
 
 TEST(EditDistance, CountsSwapsAsOne) {

@@ -20,7 +20,7 @@
 namespace sv::test {
 
 struct KillCall {
-    pid_t pgid;
+    Pid pgid;
     int sig;
     bool operator==(const KillCall&) const = default;
 };
@@ -30,22 +30,23 @@ class FakeSys : public Sys {
     TimePoint now() const override { return now_; }
     void advance(Duration d) { now_ += d; }
 
-    SpawnResult spawn(std::size_t index, const ServiceConfig&, bool foreground) override {
+    SpawnResult spawn(std::size_t index, const SpawnPlan& plan) override {
         if (fail_next_spawn_errno) {
             SpawnResult r;
             r.error = fail_next_spawn_errno;
             fail_next_spawn_errno = 0;
             return r;
         }
-        const pid_t pid = next_pid_++;
+        const Pid pid = next_pid_++;
         spawned.push_back(index);
-        spawned_foreground.push_back(foreground);
+        spawned_foreground.push_back(plan.foreground);
+        plans.push_back(plan);
         pid_of[index] = pid;
         alive_groups.insert(pid);
-        return SpawnResult{pid, 0, {}};
+        return SpawnResult{pid, 0, {}, {}};
     }
-    void kill_group(pid_t pgid, int sig) override { kills.push_back({pgid, sig}); }
-    bool group_alive(pid_t pgid) override { return alive_groups.count(pgid) != 0; }
+    void kill_group(Pid pgid, int sig) override { kills.push_back({pgid, sig}); }
+    bool group_alive(Pid pgid) override { return alive_groups.count(pgid) != 0; }
     void sweep(int sig) override { sweeps.push_back(sig); }
     bool has_children() override { return children_left; }
     void start_probe(std::size_t index, ProbeRole role, const ProbeConfig&) override {
@@ -57,7 +58,7 @@ class FakeSys : public Sys {
     }
 
     // Signals sent to one group, in order.
-    std::vector<int> signals_to(pid_t pgid) const {
+    std::vector<int> signals_to(Pid pgid) const {
         std::vector<int> out;
         for (const auto& k : kills)
             if (k.pgid == pgid) out.push_back(k.sig);
@@ -66,8 +67,9 @@ class FakeSys : public Sys {
 
     std::vector<std::size_t> spawned;
     std::vector<bool> spawned_foreground;
-    std::map<std::size_t, pid_t> pid_of;  // latest pid per service
-    std::set<pid_t> alive_groups;
+    std::vector<SpawnPlan> plans;
+    std::map<std::size_t, Pid> pid_of;  // latest pid per service
+    std::set<Pid> alive_groups;
     std::vector<KillCall> kills;
     std::vector<int> sweeps;
     bool children_left = false;
@@ -77,7 +79,7 @@ class FakeSys : public Sys {
 
   private:
     TimePoint now_{std::chrono::seconds(1000)};
-    pid_t next_pid_ = 100;
+    Pid next_pid_ = 100;
 };
 
 // A Config built in code, one service per add().
@@ -95,13 +97,6 @@ class ConfigBuilder {
     Config config;
 };
 
-inline int wait_status_exited(int code) {
-    return (code & 0xff) << 8;
-}
-inline int wait_status_signaled(int sig) {
-    return sig & 0x7f;
-}
-
 // Everything a core test needs: config, graph, fake OS, captured log.
 struct Harness {
     explicit Harness(Config c, RunMode mode = RunMode::Config)
@@ -111,7 +106,7 @@ struct Harness {
               [] { return std::string("2026-01-01T00:00:00.000Z"); }),
           sup(config, graph, sys, log, mode) {}
 
-    pid_t pid(const std::string& name) { return sys.pid_of.at(index(name)); }
+    Pid pid(const std::string& name) { return sys.pid_of.at(index(name)); }
     std::size_t index(const std::string& name) {
         return static_cast<std::size_t>(config.find(name));
     }
@@ -119,17 +114,17 @@ struct Harness {
     ServiceState state(const std::string& name) { return svc(name).state(); }
 
     // exec succeeded for the current process of `name`.
-    void exec_ok(const std::string& name) { sup.on_exec_result(pid(name), 0, ""); }
+    void exec_ok(const std::string& name) { sup.on_exec_result(pid(name), ExecResult::ok()); }
     // The leader of `name` exits; its whole group is gone too.
     void exit(const std::string& name, int code) {
-        pid_t p = pid(name);
+        Pid p = pid(name);
         sys.alive_groups.erase(p);
-        sup.on_child_exit(p, wait_status_exited(code));
+        sup.on_child_exit(p, ExitStatus::exited(code));
     }
     void killed(const std::string& name, int sig) {
-        pid_t p = pid(name);
+        Pid p = pid(name);
         sys.alive_groups.erase(p);
-        sup.on_child_exit(p, wait_status_signaled(sig));
+        sup.on_child_exit(p, ExitStatus::killed(sig));
     }
     void advance(Duration d) {
         sys.advance(d);

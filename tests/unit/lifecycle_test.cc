@@ -100,7 +100,8 @@ TEST(Start, ExecFailureIsReportedAtOnce) {
     b.add("api");
     Harness h(b.config);
     h.sup.start();
-    h.sup.on_exec_result(h.pid("api"), ENOENT, "cannot execute /usr/bin/apii");
+    h.sup.on_exec_result(h.pid("api"), ExecResult::failed(ENOENT, "cannot execute /usr/bin/apii",
+                                                          "No such file or directory"));
     EXPECT_EQ(h.state("api"), ServiceState::Failed);
     EXPECT_TRUE(h.logged("api: cannot execute /usr/bin/apii: No such file or directory"));
     h.exit("api", 127);
@@ -310,10 +311,10 @@ TEST(Shutdown, GroupIsKilledEvenWhenTheLeaderIsGone) {
     Harness h(b.config);
     h.sup.start();
     h.exec_ok("forker");
-    const pid_t pg = h.pid("forker");
+    const Pid pg = h.pid("forker");
     h.sup.on_signal(SIGTERM);
     // The leader exits but a grandchild in its group ignores SIGTERM.
-    h.sup.on_child_exit(pg, wait_status_signaled(SIGTERM));
+    h.sup.on_child_exit(pg, ExitStatus::killed(SIGTERM));
     EXPECT_EQ(h.state("forker"), ServiceState::Stopping);
     EXPECT_FALSE(h.sup.finished());
     h.advance(2s);
@@ -327,12 +328,12 @@ TEST(Shutdown, LeftoverGroupMemberExitingEndsTheStop) {
     Harness h(b.config);
     h.sup.start();
     h.exec_ok("forker");
-    const pid_t pg = h.pid("forker");
+    const Pid pg = h.pid("forker");
     h.sup.on_signal(SIGTERM);
-    h.sup.on_child_exit(pg, wait_status_signaled(SIGTERM));
+    h.sup.on_child_exit(pg, ExitStatus::killed(SIGTERM));
     EXPECT_EQ(h.state("forker"), ServiceState::Stopping);
     h.sys.alive_groups.erase(pg);
-    h.sup.on_child_exit(pg + 50, wait_status_exited(0));  // the grandchild, as an orphan
+    h.sup.on_child_exit(pg + 50, ExitStatus::exited(0));  // the grandchild, as an orphan
     EXPECT_EQ(h.state("forker"), ServiceState::Exited);
     EXPECT_EQ(h.sup.orphans_reaped(), 1u);
     EXPECT_EQ(h.sup.exit_code(), 0);
@@ -425,7 +426,7 @@ TEST(Shutdown, FinalSweepTermThenKill) {
     h.advance(1ms);  // the largest stop_grace
     EXPECT_EQ(h.sys.sweeps, (std::vector<int>{SIGTERM, SIGKILL}));
     h.sys.children_left = false;
-    h.sup.on_child_exit(999, wait_status_signaled(SIGKILL));
+    h.sup.on_child_exit(999, ExitStatus::killed(SIGKILL));
     EXPECT_TRUE(h.sup.finished());
     EXPECT_EQ(h.sup.exit_code(), 0);
 }
@@ -486,7 +487,7 @@ TEST(SingleCommand, ExecFailureGives127Or126) {
         b.add("cmd");
         Harness h(b.config, RunMode::SingleCommand);
         h.sup.start();
-        h.sup.on_exec_result(h.pid("cmd"), err, "cannot execute cmd");
+        h.sup.on_exec_result(h.pid("cmd"), ExecResult::failed(err, "cannot execute cmd", "?"));
         h.exit("cmd", 127);
         EXPECT_TRUE(h.sup.finished());
         EXPECT_EQ(h.sup.exit_code(), code);

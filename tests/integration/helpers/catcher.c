@@ -17,10 +17,9 @@
 static const struct {
     int sig;
     const char* name;
-} kSignals[] = {{SIGHUP, "SIGHUP"},   {SIGINT, "SIGINT"},     {SIGQUIT, "SIGQUIT"},
-                {SIGUSR1, "SIGUSR1"}, {SIGUSR2, "SIGUSR2"},   {SIGWINCH, "SIGWINCH"},
+} kSignals[] = {{SIGHUP, "SIGHUP"},   {SIGINT, "SIGINT"},   {SIGQUIT, "SIGQUIT"},
+                {SIGUSR1, "SIGUSR1"}, {SIGUSR2, "SIGUSR2"}, {SIGWINCH, "SIGWINCH"},
                 {SIGTERM, "SIGTERM"}};
-
 
 static int parse_signal(const char* s) {
     if (strcmp(s, "none") == 0) return 0;
@@ -48,7 +47,8 @@ int main(int argc, char** argv) {
     }
     sigset_t set;
     sigemptyset(&set);
-    for (size_t i = 0; i < sizeof kSignals / sizeof kSignals[0]; ++i) sigaddset(&set, kSignals[i].sig);
+    for (size_t i = 0; i < sizeof kSignals / sizeof kSignals[0]; ++i)
+        sigaddset(&set, kSignals[i].sig);
     sigprocmask(SIG_BLOCK, &set, NULL);  // inherited by the grandchild: nothing is lost
     if (grandchild) {
         pid_t p = fork();

@@ -62,13 +62,17 @@ int main(int argc, char** argv) {
     int fd = 1, both = 0;
     size_t batch = 4096;
     for (int i = 3; i < argc; ++i) {
-        if (!strcmp(argv[i], "-e")) fd = 2;
-        else if (!strcmp(argv[i], "-b")) both = 1;
-        else if (!strcmp(argv[i], "-B") && i + 1 < argc) batch = (size_t)atol(argv[++i]);
+        if (!strcmp(argv[i], "-e"))
+            fd = 2;
+        else if (!strcmp(argv[i], "-b"))
+            both = 1;
+        else if (!strcmp(argv[i], "-B") && i + 1 < argc)
+            batch = (size_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "-c") && i + 1 < argc) {
             counter_fd = open(argv[++i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
             if (counter_fd < 0) return 1;
-        } else return 2;
+        } else
+            return 2;
     }
     if (batch == 0) batch = 1;
     char* buf = malloc(batch + 512);

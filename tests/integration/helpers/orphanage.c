@@ -29,7 +29,6 @@
 enum { kMaxBatch = 1000, kStack = 16384 };
 static char stacks[kMaxBatch][kStack] __attribute__((aligned(16)));
 
-
 static int orphan_main(void* arg) {
     (void)arg;
     _exit(0);
@@ -54,7 +53,8 @@ int main(int argc, char** argv) {
     if (classic) batch = 1;
     if (batch < 1 || batch > kMaxBatch || n < 0) return 2;
     const int forwarded[] = {SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; ++i) signal(forwarded[i], SIG_IGN);
+    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; ++i)
+        signal(forwarded[i], SIG_IGN);
     stamp(file, name, "begin");
     for (int made = 0; made < n; made += batch) {
         int k = n - made < batch ? n - made : batch;

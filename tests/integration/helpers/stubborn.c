@@ -11,7 +11,6 @@
 
 #include "stamp_event.h"
 
-
 int main(int argc, char** argv) {
     if (argc < 3) return 2;
     signal(SIGTERM, SIG_IGN);

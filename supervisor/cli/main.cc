@@ -1,0 +1,64 @@
+// supervisor: argv -> subcommand. The only catch-all; everything else
+// returns exit codes (docs/reference.md).
+#include <unistd.h>
+
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+#include "commands.h"
+#include "version.h"
+
+namespace {
+
+// Neither a subcommand nor an option: what the kernel hands init from its
+// command line (words without '=' that it did not recognise).
+bool looks_like_kernel_arguments(const std::vector<std::string>& args) {
+    const std::string& first = args.front();
+    return !sv::is_subcommand_word(first) && (first.empty() || first[0] != '-');
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    try {
+        sv::CliOptions opts;
+        // The kernel runs /init with no arguments, or with the words of its
+        // command line it did not understand ("single", …): act as
+        // `supervisor run` either way.
+        if (::getpid() == 1 && (args.empty() || looks_like_kernel_arguments(args))) {
+            if (!args.empty())
+                std::fprintf(stderr,
+                             "supervisor: ignoring arguments from the kernel command line\n");
+            opts.command = sv::Subcommand::Run;
+        } else {
+            opts = sv::parse_cli(args);
+        }
+        switch (opts.command) {
+            case sv::Subcommand::Help:
+                std::fputs(opts.help_text.c_str(), stdout);
+                return 0;
+            case sv::Subcommand::Version:
+                std::printf("supervisor %s\n", SUPERVISOR_VERSION);
+                return 0;
+            case sv::Subcommand::Check:
+                return sv::run_check(opts);
+            case sv::Subcommand::Graph:
+                return sv::run_graph(opts);
+            case sv::Subcommand::Status:
+                return sv::run_status(opts);
+            case sv::Subcommand::Run:
+                return sv::run_run(opts);
+        }
+    } catch (const sv::UsageError& e) {
+        std::fprintf(stderr, "supervisor: %s\nTry 'supervisor --help'.\n", e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "supervisor: fatal: %s\n", e.what());
+        return 1;
+    }
+    return 1;
+}

@@ -1,0 +1,351 @@
+// supervisor.toml -> Config: the meaning of every table and key.
+//
+// toml++ does the TOML; this file walks the document table by table and key
+// by key in the order the keys appear in the file, and hands each value to a
+// typed reader (config_reader.h). The first problem throws a ConfigError
+// carrying the position of the offending key or value, so the message a user
+// sees is always about the earliest mistake in the file, in the
+// `FILE:LINE:COLUMN: message` shape of docs/configuration.md.
+//
+// Unknown keys are errors, never warnings: a misspelt `stop_grase` silently
+// ignored would leave a 10 s default in place exactly where the user meant
+// something else. To make them cheap to fix, every unknown key is compared to
+// the keys valid in that table and the nearest one (edit distance <= 2) is
+// suggested.
+//
+// After the per-key pass, parse_config() builds a Graph once, which rejects
+// unknown dependencies and cycles; so a Config that exists is a Config the
+// lifecycle engine can run.
+#include <algorithm>
+#include <climits>
+
+#include "config.h"
+#include "config_reader.h"
+#include "graph.h"
+
+namespace sv {
+
+namespace {
+
+using namespace config_detail;
+
+const Keys kTopKeys = {"supervisor", "services"};
+const Keys kSupervisorKeys = {"health_listen", "drain_delay", "shutdown_timeout", "log_format",
+                              "on_exit"};
+const Keys kServiceKeys = {
+    "command",      "env",         "workdir",       "user",    "group",         "type",
+    "depends_on",   "stop_signal", "stop_grace",    "restart", "restart_delay", "restart_delay_max",
+    "max_restarts", "critical",    "success_codes", "log",     "ready",         "health"};
+const Keys kReadyKeys = {"tcp", "http", "exec", "notify", "interval", "timeout", "start_timeout"};
+const Keys kHealthKeys = {"tcp", "http", "exec", "interval", "timeout", "failures"};
+
+constexpr std::size_t kMaxServiceName = 64;
+
+bool valid_service_name(std::string_view name) {
+    if (name.empty() || name.size() > kMaxServiceName) return false;
+    for (char c : name) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+class Loader : ValueReader {
+  public:
+    explicit Loader(const std::string& file) : ValueReader(file) {}
+
+    Config load(const toml::table& root) const;
+
+  private:
+    void load_supervisor(const toml::table& t, SupervisorConfig& out) const;
+    void load_service(const Entry& e, ServiceConfig& out) const;
+    void load_env(const Entry& e, ServiceConfig& out) const;
+    void load_depends_on(const Entry& e, ServiceConfig& out) const;
+    void load_success_codes(const Entry& e, ServiceConfig& out) const;
+    void load_probe(const Entry& e, const std::string& service, bool health,
+                    ProbeConfig& out) const;
+};
+
+void Loader::load_supervisor(const toml::table& t, SupervisorConfig& out) const {
+    for (const Entry& e : in_file_order(t)) {
+        if (e.key == "health_listen") {
+            out.health_listen =
+                e.node->is_string() && string(e).empty()
+                    ? ""
+                    : address(e, {.allow_empty_host = true, .allow_port_zero = true});
+        } else if (e.key == "drain_delay") {
+            out.drain_delay = duration(e);
+        } else if (e.key == "shutdown_timeout") {
+            out.shutdown_timeout = duration(e);
+        } else if (e.key == "log_format") {
+            out.log_format =
+                choice<LogFormat>(e, {{"text", LogFormat::Text}, {"json", LogFormat::Json}});
+        } else if (e.key == "on_exit") {
+            out.on_exit = choice<OnExit>(e, {{"exit", OnExit::Exit},
+                                             {"poweroff", OnExit::Poweroff},
+                                             {"reboot", OnExit::Reboot}});
+        } else {
+            unknown_key(e, "in [supervisor]", kSupervisorKeys);
+        }
+    }
+}
+
+void Loader::load_env(const Entry& e, ServiceConfig& out) const {
+    // toml++ tables iterate in key order, which is the order ServiceConfig
+    // promises (sorted by name), so no sort is needed here.
+    for (auto&& [k, v] : table(e)) {
+        std::string name(k.str());
+        Entry var{"env." + name, &v, pos_of(k.source()), pos_of(v.source())};
+        if (name.empty() || name.find('=') != std::string::npos)
+            fail(var.key_pos, "env: invalid variable name '" + name + "'");
+        // Numbers and booleans are written as text, as docker compose does,
+        // because `PORT = 8080` is what people type. Floats are refused:
+        // their text form is ambiguous (1.50 or 1.5?).
+        std::string value;
+        if (const auto* i = v.as_integer()) {
+            value = std::to_string(i->get());
+        } else if (const auto* b = v.as_boolean()) {
+            value = b->get() ? "true" : "false";
+        } else if (v.is_string()) {
+            value = string(var);
+        } else {
+            wrong_type(var, "a string");
+        }
+        out.env.emplace_back(std::move(name), std::move(value));
+    }
+}
+
+void Loader::load_depends_on(const Entry& e, ServiceConfig& out) const {
+    const auto* arr = e.node->as_array();
+    if (!arr) {
+        if (e.node->is_string())
+            fail(e.pos, e.key + ": expected an array of service names, got a string (write [\"" +
+                            string(e) + "\"])");
+        wrong_type(e, "an array of service names");
+    }
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+        const toml::node& item = *arr->get(i);
+        Entry dep{"depends_on[" + std::to_string(i) + "]", &item, e.key_pos, pos_of(item.source())};
+        std::string name = string(dep);
+        if (name.empty()) fail(dep.pos, "depends_on: empty service name");
+        if (std::find(out.depends_on.begin(), out.depends_on.end(), name) != out.depends_on.end())
+            fail(dep.pos, "depends_on: '" + name + "' is listed twice");
+        out.depends_on.push_back(std::move(name));
+        out.depends_on_pos.push_back(dep.pos);
+    }
+}
+
+void Loader::load_success_codes(const Entry& e, ServiceConfig& out) const {
+    const auto* arr = e.node->as_array();
+    if (!arr) wrong_type(e, "an array of exit statuses (0..255)");
+    if (arr->empty()) fail(e.pos, e.key + ": must list at least one exit status, e.g. [0]");
+    out.success_codes.clear();
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+        const toml::node& item = *arr->get(i);
+        Entry code{"success_codes[" + std::to_string(i) + "]", &item, e.key_pos,
+                   pos_of(item.source())};
+        out.success_codes.push_back(static_cast<int>(integer(code, 0, 255)));
+    }
+}
+
+void Loader::load_probe(const Entry& e, const std::string& service, bool health,
+                        ProbeConfig& out) const {
+    const toml::table& t = table(e);
+    const std::string section = "[services." + service + (health ? ".health]" : ".ready]");
+    out.pos = e.pos.line > 0 ? e.pos : e.key_pos;
+    std::vector<std::string> kinds;  // in file order, for the "both" message
+    for (const Entry& k : in_file_order(t)) {
+        if (k.key == "tcp") {
+            out.kind = ProbeKind::Tcp;
+            out.address = address(k, {});
+        } else if (k.key == "http") {
+            out.kind = ProbeKind::Http;
+            out.address = string(k);
+            if (!parse_http_url(out.address))
+                fail(k.pos,
+                     "http: expected a URL such as \"http://127.0.0.1:8080/ready\" "
+                     "(http:// only), got '" +
+                         out.address + "'");
+        } else if (k.key == "exec") {
+            out.kind = ProbeKind::Exec;
+            out.argv = command(k, nullptr);
+        } else if (k.key == "notify" && !health) {
+            if (!boolean(k)) continue;  // notify = false: as if absent
+            out.kind = ProbeKind::Notify;
+        } else if (k.key == "notify") {
+            fail(k.key_pos, "notify: " + section +
+                                " cannot use notify (it signals readiness once); use tcp, http "
+                                "or exec");
+        } else if (k.key == "interval") {
+            out.interval = positive_duration(k);
+            continue;
+        } else if (k.key == "timeout") {
+            out.timeout = positive_duration(k);
+            continue;
+        } else if (k.key == "start_timeout" && !health) {
+            out.start_timeout = positive_duration(k);
+            continue;
+        } else if (k.key == "failures" && health) {
+            out.failures = static_cast<int>(integer(k, 1, INT_MAX));
+            continue;
+        } else if (k.key == "start_timeout" || k.key == "failures") {
+            unknown_key(
+                k, "in " + section, health ? kHealthKeys : kReadyKeys,
+                k.key + " belongs in [services." + service + (health ? ".ready]" : ".health]"));
+        } else {
+            unknown_key(k, "in " + section, health ? kHealthKeys : kReadyKeys);
+        }
+        kinds.push_back(k.key);
+    }
+    const Keys all = health ? Keys{"tcp", "http", "exec"} : Keys{"tcp", "http", "exec", "notify"};
+    if (kinds.empty())
+        fail(out.pos, section + " needs exactly one of " + join_choices(all, " or "));
+    if (kinds.size() > 1) {
+        Keys named(kinds.begin(), kinds.end());
+        fail(out.pos, section + " has " + (named.size() == 2 ? "both " : "") +
+                          join_choices(named, " and ") + "; use exactly one of " +
+                          join_choices(all, " or "));
+    }
+}
+
+void Loader::load_service(const Entry& e, ServiceConfig& out) const {
+    const toml::table& t = table(e);
+    out.name = e.key;
+    out.pos = e.pos;
+    // Liveness probes run for the whole life of the service, so they poll
+    // less often and allow slower answers than readiness probes.
+    out.health.interval = Duration(10000);
+    out.health.timeout = Duration(2000);
+
+    const Entry* restart_entry = nullptr;
+    const Entry* delay_max_entry = nullptr;
+    const Entry* ready_entry = nullptr;
+    bool has_command = false;
+    const std::vector<Entry> entries = in_file_order(t);
+    for (const Entry& k : entries) {
+        if (k.key == "command") {
+            out.argv = command(k, &out.via_shell);
+            has_command = true;
+        } else if (k.key == "env") {
+            load_env(k, out);
+        } else if (k.key == "workdir") {
+            out.workdir = string(k);
+        } else if (k.key == "user") {
+            out.user = id(k);
+        } else if (k.key == "group") {
+            out.group = id(k);
+        } else if (k.key == "type") {
+            out.type = choice<ServiceType>(
+                k, {{"longrun", ServiceType::Longrun}, {"oneshot", ServiceType::Oneshot}});
+        } else if (k.key == "depends_on") {
+            load_depends_on(k, out);
+        } else if (k.key == "stop_signal") {
+            out.stop_signal = signal(k);
+        } else if (k.key == "stop_grace") {
+            out.stop_grace = duration(k);
+        } else if (k.key == "restart") {
+            out.restart = choice<RestartPolicy>(k, {{"never", RestartPolicy::Never},
+                                                    {"on-failure", RestartPolicy::OnFailure},
+                                                    {"always", RestartPolicy::Always}});
+            restart_entry = &k;
+        } else if (k.key == "restart_delay") {
+            out.restart_delay = duration(k);
+        } else if (k.key == "restart_delay_max") {
+            out.restart_delay_max = duration(k);
+            delay_max_entry = &k;
+        } else if (k.key == "max_restarts") {
+            out.max_restarts = static_cast<int>(integer(k, 0, INT_MAX));
+        } else if (k.key == "critical") {
+            out.critical = boolean(k);
+        } else if (k.key == "success_codes") {
+            load_success_codes(k, out);
+        } else if (k.key == "log") {
+            out.log = choice<LogMode>(k, {{"prefix", LogMode::Prefix},
+                                          {"inherit", LogMode::Inherit},
+                                          {"null", LogMode::Null}});
+        } else if (k.key == "ready") {
+            load_probe(k, out.name, false, out.ready);
+            ready_entry = &k;
+        } else if (k.key == "health") {
+            load_probe(k, out.name, true, out.health);
+        } else {
+            unknown_key(k, "in [services." + out.name + "]", kServiceKeys);
+        }
+    }
+
+    if (!has_command) fail(out.pos, "service '" + out.name + "' has no command");
+    if (delay_max_entry && out.restart_delay_max < out.restart_delay)
+        fail(delay_max_entry->pos, "restart_delay_max (" + format_duration(out.restart_delay_max) +
+                                       ") is shorter than restart_delay (" +
+                                       format_duration(out.restart_delay) + ")");
+    // Without an explicit maximum, a long first delay raises the default cap
+    // rather than being an error about a key the user never wrote.
+    out.restart_delay_max = std::max(out.restart_delay_max, out.restart_delay);
+    if (out.type == ServiceType::Oneshot) {
+        // A oneshot is done when it exits 0; restarting it after success or
+        // probing its readiness would contradict that.
+        if (out.restart == RestartPolicy::Always)
+            fail(restart_entry->pos,
+                 "restart: a oneshot cannot use \"always\" (it would never complete); use "
+                 "\"on-failure\"");
+        if (ready_entry)
+            fail(out.ready.pos, "[services." + out.name +
+                                    ".ready]: a oneshot is ready when it exits 0; remove "
+                                    "this section or use type = \"longrun\"");
+    }
+}
+
+Config Loader::load(const toml::table& root) const {
+    Config cfg;
+    cfg.file = file();
+    SourcePos services_pos{1, 1};
+    for (const Entry& e : in_file_order(root)) {
+        if (e.key == "supervisor") {
+            load_supervisor(table(e), cfg.supervisor);
+        } else if (e.key == "services") {
+            services_pos = e.pos.line > 0 ? e.pos : e.key_pos;
+            for (const Entry& s : in_file_order(table(e))) {
+                if (!valid_service_name(s.key))
+                    fail(s.key_pos, "invalid service name '" + s.key +
+                                        "': use letters, digits, '_', '.' and '-' (at most " +
+                                        std::to_string(kMaxServiceName) + " characters)");
+                // A key written directly under [services] (say `command = ...`)
+                // lands here; name the table it should have been.
+                if (!s.node->is_table())
+                    fail(s.pos, "services." + s.key + ": expected a table such as [services." +
+                                    s.key + "], got " + type_phrase(*s.node));
+                ServiceConfig svc;
+                load_service(s, svc);
+                cfg.services.push_back(std::move(svc));
+            }
+        } else {
+            unknown_key(e, "at the top level", kTopKeys);
+        }
+    }
+    if (cfg.services.empty())
+        fail(services_pos, "no services defined (add a [services.NAME] table with a command)");
+    // Entries were sorted by key position; a service's table may be opened
+    // by a sub-table header ([services.api.ready]) before [services.api], so
+    // order by the table's own position, which is what the user sees first.
+    std::stable_sort(
+        cfg.services.begin(), cfg.services.end(),
+        [](const ServiceConfig& a, const ServiceConfig& b) { return before(a.pos, b.pos); });
+    return cfg;
+}
+
+}  // namespace
+
+Config parse_config(std::string_view text, const std::string& file) {
+    toml::table root;
+    try {
+        root = toml::parse(text, std::string_view(file));
+    } catch (const toml::parse_error& err) {
+        throw ConfigError(file, pos_of(err.source()), std::string(err.description()));
+    }
+    Config cfg = Loader(file).load(root);
+    Graph graph(cfg);  // throws on unknown dependencies and cycles
+    return cfg;
+}
+
+}  // namespace sv

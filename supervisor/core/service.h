@@ -1,0 +1,145 @@
+// One service's lifecycle as an explicit state machine (after dinit's
+// service_state_t / desired_state, and s6-supervise's one-method-per-event).
+//
+// The current state is what /status shows (service_state.h). Beside it the service
+// keeps a desired state (Up while the supervisor runs, Down once shutdown has
+// reached it) and, while a stop is in flight, what happens when the process is
+// gone (`after_stop_`: end, restart under the policy, or fail).
+//
+//   Pending --start()--> Starting --exec ok, no probe / probe ok / READY=1--> Ready
+//   Starting --exec failed--> Failed
+//   Starting --start_timeout--> Stopping(after: fail) --exit--> Failed
+//   Ready --health failures--> Unhealthy (stop signal sent) --exit--> Backoff | Exited | Failed
+//   Ready/Starting --exit--> Backoff (restart policy) | Exited | Completed (oneshot, success)
+//                            | Failed
+//   Backoff --delay--> Starting
+//   any running --stop()--> Stopping --exit--> Exited   (SIGKILL of the group after stop_grace)
+//
+// Readiness by notify needs no probe: READY=1 from the service's processes
+// arrives as on_notify_ready(). It may come before the exec result (a fast
+// service): the service remembers it for the current run and becomes ready
+// as soon as the exec is known to have succeeded.
+//
+// Every event is one method that switches on the current state; impossible
+// combinations log "can't happen" instead of asserting. The service acts on
+// the world only through Sys and reports through Logger; it owns its
+// deadlines (start timeout, stop grace, back-off) and exposes the nearest.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "config.h"
+#include "duration.h"
+#include "exit_status.h"
+#include "log.h"
+#include "service_state.h"
+#include "spawn_plan.h"
+#include "sys.h"
+
+namespace sv {
+
+class Service {
+  public:
+    // `plan`: how to spawn it (spawn_plan.h), computed once per configuration.
+    Service(std::size_t index, const ServiceConfig& config, SpawnPlan plan, Sys& sys, Logger& log);
+
+    // --- commands from the Supervisor ---
+    // Spawn the process (Pending or Backoff -> Starting).
+    void start(TimePoint now);
+    // Bring it down: signal `sig` (0 = its stop_signal) to the group, then
+    // SIGKILL after stop_grace. Pending stays Pending, Backoff becomes Exited.
+    void stop(TimePoint now, int sig = 0);
+    // SIGKILL the group at once (second SIGINT, shutdown_timeout).
+    void kill_now(TimePoint now);
+    // Shutdown has begun: no more restarts; Backoff becomes Exited.
+    void inhibit_restart(TimePoint now);
+    // A dependency can never become ready: Pending -> Failed.
+    void fail_dependency(TimePoint now, const std::string& dependency);
+
+    // --- events ---
+    void on_exec_result(TimePoint now, const ExecResult& result);
+    void on_exit(TimePoint now, ExitStatus status);
+    void on_probe_result(TimePoint now, ProbeRole role, bool ok, const std::string& detail);
+    // READY=1 arrived on the notify socket from one of its processes.
+    void on_notify_ready(TimePoint now);
+    // A process of this service's group may have gone (an orphan was reaped).
+    void on_group_member_gone(TimePoint now);
+    void on_time(TimePoint now);
+    std::optional<TimePoint> deadline() const;
+
+    // --- queries ---
+    const ServiceConfig& config() const { return config_; }
+    const SpawnPlan& plan() const { return plan_; }
+    const std::string& name() const { return config_.name; }
+    ServiceState state() const { return state_; }
+    FailReason fail_reason() const { return fail_reason_; }
+    int exec_error() const { return exec_error_; }
+    Pid pid() const { return pid_; }    // 0 when no leader process
+    Pid pgid() const { return pgid_; }  // 0 when no group left to signal
+    int restarts() const { return restarts_; }
+    const std::optional<ExitStatus>& last_exit() const { return last_exit_; }
+    TimePoint since() const { return since_; }
+    // Ready (longrun) or Completed (oneshot): dependents may start.
+    bool satisfies_dependents() const;
+    // Ended and will not run again (Completed, Exited, Failed).
+    bool ended() const;
+    // No process of its own is left (ended, pending, or backing off).
+    bool down() const;
+    // The stop had to SIGKILL the group.
+    bool was_killed() const { return killed_; }
+    bool stop_requested() const { return desired_down_; }
+    // While stopping: the signal sent, when, and when SIGKILL follows (unset once sent).
+    int stop_signal_sent() const { return stop_signal_sent_; }
+    TimePoint stop_sent_at() const { return stop_sent_at_; }
+    const std::optional<TimePoint>& kill_at() const { return stop_deadline_; }
+    // STATUS=… from sd_notify, shown in /status.
+    const std::string& status_text() const { return status_text_; }
+    void set_status_text(std::string s) { status_text_ = std::move(s); }
+
+  private:
+    enum class AfterStop { End, Restart, Fail };
+
+    void set_state(TimePoint now, ServiceState s);
+    void begin_stop(TimePoint now, int sig, AfterStop after);
+    void finish_stop(TimePoint now);
+    void ended_naturally(TimePoint now, ExitStatus status);
+    void become_ready(TimePoint now);
+    void stop_probes();
+    bool polls_readiness() const;
+    void cant_happen(const char* event);
+
+    std::size_t index_;
+    const ServiceConfig& config_;
+    SpawnPlan plan_;
+    Sys& sys_;
+    Logger& log_;
+
+    ServiceState state_ = ServiceState::Pending;
+    bool desired_down_ = false;
+    bool no_restart_ = false;
+    FailReason fail_reason_ = FailReason::None;
+    AfterStop after_stop_ = AfterStop::End;
+
+    Pid pid_ = 0;
+    Pid pgid_ = 0;
+    bool exec_known_ = false;
+    bool notified_ready_ = false;  // READY=1 seen during this run
+    int exec_error_ = 0;
+    bool killed_ = false;
+    int health_failures_ = 0;
+    int stop_signal_sent_ = 0;
+    TimePoint stop_sent_at_{};
+    int restarts_ = 0;
+    Duration next_delay_{0};
+    std::optional<ExitStatus> last_exit_;
+    TimePoint since_{};
+    TimePoint started_at_{};
+
+    std::optional<TimePoint> ready_deadline_;
+    std::optional<TimePoint> stop_deadline_;
+    std::optional<TimePoint> restart_at_;
+    std::string status_text_;
+};
+
+}  // namespace sv

@@ -1,0 +1,423 @@
+// The run as a whole: see the essay in supervisor.h.
+#include "supervisor.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "signals.h"
+
+namespace sv {
+
+namespace {
+
+// While services take their time to stop, say what we are waiting for: first
+// after a second, then every few seconds (a developer pressing Ctrl+C wants
+// to know; a container log should not fill up).
+constexpr Duration kProgressFirst{1000};
+constexpr Duration kProgressEvery{3000};
+
+std::string seconds_text(Duration d) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1fs", static_cast<double>(d.count()) / 1000.0);
+    return buf;
+}
+
+Field str(const char* key, std::string v) {
+    return Field{key, std::move(v), false};
+}
+
+double seconds_between(TimePoint from, TimePoint to) {
+    return std::chrono::duration<double>(to - from).count();
+}
+
+}  // namespace
+
+Supervisor::Supervisor(const Config& config, const Graph& graph, Sys& sys, Logger& log,
+                       RunMode mode, const RunContext& context)
+    : config_(config), graph_(graph), sys_(sys), log_(log), mode_(mode) {
+    services_.reserve(config.services.size());
+    for (std::size_t i = 0; i < config.services.size(); ++i)
+        services_.emplace_back(
+            i, config.services[i],
+            plan_service(config.services[i], context, i, mode == RunMode::SingleCommand), sys, log);
+}
+
+bool Supervisor::shutting_down() const {
+    return phase_ == Phase::Draining || phase_ == Phase::Stopping || phase_ == Phase::Sweeping ||
+           phase_ == Phase::Done;
+}
+
+bool Supervisor::all_ready() const {
+    if (shutting_down()) return false;
+    for (const Service& s : services_)
+        if (!counts_as_ready(s.state())) return false;
+    return true;
+}
+
+Duration Supervisor::sweep_grace() const {
+    Duration g{0};
+    for (const auto& s : config_.services) g = std::max(g, s.stop_grace);
+    return g;
+}
+
+void Supervisor::start() {
+    const TimePoint now = sys_.now();
+    started_at_ = now;
+    propagate(now);
+}
+
+int Supervisor::find_by_pid(Pid pid) const {
+    if (pid <= 0) return -1;
+    for (std::size_t i = 0; i < services_.size(); ++i)
+        if (services_[i].pid() == pid) return static_cast<int>(i);
+    return -1;
+}
+
+void Supervisor::on_exec_result(Pid pid, const ExecResult& result) {
+    const int i = find_by_pid(pid);
+    if (i < 0) return;
+    const TimePoint now = sys_.now();
+    services_[static_cast<std::size_t>(i)].on_exec_result(now, result);
+    propagate(now);
+}
+
+void Supervisor::on_child_exit(Pid pid, ExitStatus status, bool orphan) {
+    const TimePoint now = sys_.now();
+    ++reaped_total_;
+    const int i = find_by_pid(pid);
+    if (i >= 0) {
+        services_[static_cast<std::size_t>(i)].on_exit(now, status);
+    } else {
+        // Not a service leader: an orphan the kernel handed us (or a member
+        // of a stopping service's group). Count it; it may end a stop.
+        if (orphan) ++orphans_reaped_;
+        for (Service& s : services_) s.on_group_member_gone(now);
+    }
+    propagate(now);
+}
+
+void Supervisor::on_probe_result(std::size_t index, ProbeRole role, bool ok,
+                                 const std::string& detail) {
+    if (index >= services_.size()) return;
+    const TimePoint now = sys_.now();
+    services_[index].on_probe_result(now, role, ok, detail);
+    propagate(now);
+}
+
+void Supervisor::on_notify(std::size_t index, bool ready,
+                           const std::optional<std::string>& status) {
+    if (index >= services_.size()) return;
+    Service& s = services_[index];
+    if (status) s.set_status_text(*status);
+    if (!ready) return;
+    const TimePoint now = sys_.now();
+    s.on_notify_ready(now);
+    propagate(now);
+}
+
+void Supervisor::on_signal(int sig) {
+    const TimePoint now = sys_.now();
+    if (sig == SIGTERM || sig == SIGINT) {
+        if (!shutting_down()) {
+            log_.log(Level::Info, "", "shutdown",
+                     "received " + signal_name(sig) + ", shutting down",
+                     {str("signal", signal_name(sig))});
+            if (mode_ == RunMode::SingleCommand) {
+                // tini semantics: the command gets the very signal we got;
+                // --stop-signal replaces SIGTERM only.
+                stop_signal_override_ = sig == SIGINT ? SIGINT : 0;
+            }
+            begin_shutdown(now, Cause::Signal);
+        } else if (phase_ == Phase::Done) {
+            return;
+        } else if (sig == SIGINT) {
+            log_.log(Level::Warn, "", "kill", "second SIGINT: killing everything now");
+            kill_everything(now);
+        } else if (mode_ == RunMode::SingleCommand) {
+            for (const Service& s : services_)
+                if (s.pgid() != 0) sys_.kill_group(s.pgid(), sig);
+        } else {
+            log_.log(Level::Info, "", "shutdown",
+                     "received SIGTERM again; already shutting down (SIGINT twice kills at once)");
+        }
+        propagate(now);
+        return;
+    }
+    // Forwarded signals reach every running service's process group.
+    for (const Service& s : services_)
+        if (s.pgid() != 0) sys_.kill_group(s.pgid(), sig);
+}
+
+void Supervisor::begin_shutdown(TimePoint now, Cause cause, std::size_t critical_index) {
+    if (shutting_down()) return;
+    cause_ = cause;
+    critical_index_ = critical_index;
+    for (Service& s : services_) s.inhibit_restart(now);
+    shutdown_deadline_ = now + config_.supervisor.shutdown_timeout;
+    if (cause == Cause::Critical) {
+        const Service& s = services_[critical_index];
+        log_.log(
+            Level::Warn, s.name(), "critical",
+            "critical service ended (" + std::string(state_name(s.state())) + "); shutting down");
+    }
+    if (cause != Cause::AllEnded && config_.supervisor.drain_delay.count() > 0) {
+        phase_ = Phase::Draining;
+        drain_until_ = now + config_.supervisor.drain_delay;
+        log_.log(Level::Info, "", "draining",
+                 "draining: not ready, services keep running for " +
+                     format_duration(config_.supervisor.drain_delay));
+        return;
+    }
+    enter_stopping(now);
+}
+
+void Supervisor::enter_stopping(TimePoint now) {
+    phase_ = Phase::Stopping;
+    drain_until_.reset();
+    progress_at_ = now + kProgressFirst;
+    propagate(now);
+}
+
+void Supervisor::enter_sweeping(TimePoint now) {
+    phase_ = Phase::Sweeping;
+    if (!sys_.has_children()) {
+        phase_ = Phase::Done;
+        return;
+    }
+    if (killed_everything_) {
+        sys_.sweep(SIGKILL);
+        return;
+    }
+    log_.log(Level::Info, "", "sweep", "sending SIGTERM to the processes left");
+    sys_.sweep(SIGTERM);
+    TimePoint at = now + sweep_grace();
+    if (shutdown_deadline_ && *shutdown_deadline_ < at) at = *shutdown_deadline_;
+    sweep_kill_at_ = at;
+}
+
+void Supervisor::kill_everything(TimePoint now) {
+    killed_everything_ = true;
+    drain_until_.reset();
+    for (Service& s : services_) s.kill_now(now);
+    if (phase_ == Phase::Sweeping) {
+        sys_.sweep(SIGKILL);
+        sweep_kill_at_.reset();
+    } else if (phase_ != Phase::Done) {
+        phase_ = Phase::Stopping;
+    }
+}
+
+void Supervisor::check_sweep_done() {
+    if (phase_ == Phase::Sweeping && !sys_.has_children()) {
+        phase_ = Phase::Done;
+        sweep_kill_at_.reset();
+    }
+}
+
+void Supervisor::propagate(TimePoint now) {
+    for (bool changed = true; changed;) {
+        changed = false;
+        if (!shutting_down()) {
+            for (std::size_t i = 0; i < services_.size(); ++i) {
+                Service& s = services_[i];
+                if (s.state() != ServiceState::Pending) continue;
+                bool all_satisfied = true;
+                const Service* failed_dep = nullptr;
+                for (std::size_t d : graph_.dependencies(i)) {
+                    const Service& dep = services_[d];
+                    if (dep.satisfies_dependents()) continue;
+                    all_satisfied = false;
+                    if (dep.ended()) failed_dep = &dep;  // can never become ready
+                }
+                if (failed_dep) {
+                    s.fail_dependency(now, failed_dep->name());
+                    changed = true;
+                } else if (all_satisfied) {
+                    s.start(now);
+                    changed = true;
+                }
+            }
+            // A critical service that ended for good ends the run.
+            for (std::size_t i = 0; i < services_.size() && !shutting_down(); ++i) {
+                const Service& s = services_[i];
+                if (!s.config().critical || !s.ended()) continue;
+                if (s.state() == ServiceState::Completed) continue;  // a oneshot's normal end
+                begin_shutdown(now, Cause::Critical, i);
+                changed = true;
+            }
+            if (!shutting_down() && std::all_of(services_.begin(), services_.end(),
+                                                [](const Service& s) { return s.ended(); })) {
+                log_.log(Level::Info, "", "all_ended", "every service has ended");
+                begin_shutdown(now, Cause::AllEnded);
+                changed = true;
+            }
+            if (phase_ == Phase::Starting &&
+                std::none_of(services_.begin(), services_.end(), [](const Service& s) {
+                    return s.state() == ServiceState::Pending ||
+                           s.state() == ServiceState::Starting;
+                })) {
+                phase_ = Phase::Running;
+            }
+        }
+        if (phase_ == Phase::Stopping || phase_ == Phase::Draining) {
+            // Reverse dependency order: a service is told to stop once every
+            // one of its dependents is down. While draining, only services
+            // still starting: nobody routes traffic to them, and shutdown
+            // never waits for a readiness that may never come.
+            for (std::size_t i = 0; i < services_.size(); ++i) {
+                Service& s = services_[i];
+                if (s.stop_requested()) continue;
+                if (phase_ == Phase::Draining && s.state() != ServiceState::Starting) continue;
+                bool dependents_down = true;
+                for (std::size_t d : graph_.dependents(i))
+                    if (!services_[d].down()) dependents_down = false;
+                if (!dependents_down) continue;
+                s.stop(now, stop_signal_override_);
+                changed = true;
+            }
+            if (phase_ == Phase::Stopping &&
+                std::all_of(services_.begin(), services_.end(),
+                            [](const Service& s) { return s.down(); })) {
+                enter_sweeping(now);
+                changed = true;
+            }
+        }
+    }
+    check_sweep_done();
+}
+
+void Supervisor::report_progress(TimePoint now) {
+    std::string waiting;
+    for (const Service& s : services_) {
+        if (s.down() || !s.stop_requested() || s.stop_signal_sent() == 0) continue;
+        if (!waiting.empty()) waiting += ", ";
+        waiting += s.name() + " (" + signal_name(s.stop_signal_sent()) + " sent " +
+                   seconds_text(std::chrono::duration_cast<Duration>(now - s.stop_sent_at())) +
+                   " ago";
+        if (s.kill_at())
+            waiting += ", SIGKILL in " +
+                       seconds_text(std::chrono::duration_cast<Duration>(*s.kill_at() - now));
+        waiting += ")";
+    }
+    if (!waiting.empty()) log_.log(Level::Info, "", "waiting", "waiting for " + waiting);
+}
+
+void Supervisor::on_time(TimePoint now) {
+    for (Service& s : services_) s.on_time(now);
+    if (progress_at_ && now >= *progress_at_) {
+        progress_at_.reset();
+        if (phase_ == Phase::Stopping) {
+            report_progress(now);
+            progress_at_ = now + kProgressEvery;
+        }
+    }
+    if (phase_ == Phase::Draining && drain_until_ && now >= *drain_until_) enter_stopping(now);
+    if (shutdown_deadline_ && now >= *shutdown_deadline_ && phase_ != Phase::Done) {
+        shutdown_deadline_.reset();
+        log_.log(Level::Warn, "", "shutdown_timeout",
+                 "shutdown_timeout (" + format_duration(config_.supervisor.shutdown_timeout) +
+                     ") reached: killing everything");
+        kill_everything(now);
+    }
+    if (phase_ == Phase::Sweeping && sweep_kill_at_ && now >= *sweep_kill_at_) {
+        sweep_kill_at_.reset();
+        log_.log(Level::Warn, "", "sweep", "sending SIGKILL to the processes left");
+        sys_.sweep(SIGKILL);
+    }
+    propagate(now);
+}
+
+std::optional<TimePoint> Supervisor::next_deadline() const {
+    std::optional<TimePoint> d;
+    auto consider = [&d](const std::optional<TimePoint>& t) {
+        if (t && (!d || *t < *d)) d = t;
+    };
+    for (const Service& s : services_) consider(s.deadline());
+    consider(drain_until_);
+    if (phase_ != Phase::Done) consider(shutdown_deadline_);
+    consider(sweep_kill_at_);
+    if (phase_ == Phase::Stopping) consider(progress_at_);
+    return d;
+}
+
+int Supervisor::exit_code() const {
+    if (mode_ == RunMode::SingleCommand) {
+        if (services_.empty()) return 0;
+        const Service& s = services_[0];
+        if (s.fail_reason() == FailReason::ExecFailed || s.fail_reason() == FailReason::SpawnFailed)
+            return exec_failure_exit_code(s.exec_error());
+        if (s.last_exit()) return s.last_exit()->code();
+        return killed_everything_ ? 128 + SIGKILL : 0;
+    }
+    switch (cause_) {
+        case Cause::Signal: {
+            bool killed = killed_everything_;
+            for (const Service& s : services_) killed = killed || s.was_killed();
+            return killed ? 1 : 0;
+        }
+        case Cause::Critical: {
+            const Service& s = services_[critical_index_];
+            switch (s.fail_reason()) {
+                case FailReason::SpawnFailed:
+                case FailReason::ExecFailed:
+                case FailReason::ReadyTimeout:
+                case FailReason::DependencyFailed:
+                    return 1;
+                default:
+                    if (!s.last_exit()) return 1;
+                    // success_codes count as success for the exit code too.
+                    if (!s.last_exit()->signaled && s.config().is_success(s.last_exit()->value))
+                        return 0;
+                    return s.last_exit()->code();
+            }
+        }
+        case Cause::AllEnded: {
+            for (const Service& s : services_) {
+                if (s.state() == ServiceState::Completed) continue;
+                if (s.state() == ServiceState::Exited && s.last_exit() &&
+                    !s.last_exit()->signaled && s.config().is_success(s.last_exit()->value))
+                    continue;
+                return 1;
+            }
+            return 0;
+        }
+        case Cause::None:
+            return 0;
+    }
+    return 1;
+}
+
+Snapshot Supervisor::snapshot(TimePoint now) const {
+    Snapshot snap;
+    switch (phase_) {
+        case Phase::Starting:
+            snap.state = "starting";
+            break;
+        case Phase::Running:
+            snap.state = "running";
+            break;
+        default:
+            snap.state = "stopping";
+            break;
+    }
+    snap.shutting_down = shutting_down();
+    snap.uptime_seconds = seconds_between(started_at_, now);
+    snap.reaped_total = reaped_total_;
+    for (const Service& s : services_) {
+        ServiceSnapshot ss;
+        ss.name = s.name();
+        ss.state = state_name(s.state());
+        ss.pid = s.pid();
+        ss.ready = counts_as_ready(s.state());
+        ss.up = s.pgid() != 0;
+        ss.restarts = s.restarts();
+        ss.last_exit = s.last_exit();
+        ss.since_seconds = seconds_between(s.since() == TimePoint{} ? started_at_ : s.since(), now);
+        ss.status_text = s.status_text();
+        ss.reason = fail_reason_text(s.fail_reason());
+        snap.services.push_back(std::move(ss));
+    }
+    return snap;
+}
+
+}  // namespace sv

@@ -1,0 +1,180 @@
+// The child routine: see child.h.
+#include "child.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+namespace sv {
+
+namespace {
+
+struct ExecReport {
+    int stage = 0;  // ExecStage
+    int error = 0;  // errno
+};
+
+// The plan as the child needs it: plain arrays, built before fork.
+struct Prepared {
+    std::vector<char*> argv;
+    std::vector<char*> envp;
+    std::vector<const char*> paths;
+    // {"/bin/sh", <path>, argv[1..]}: a script without #! is run by the
+    // shell, as execvp() does; slot 1 is filled in by the child.
+    std::vector<char*> sh_argv;
+    std::vector<gid_t> groups;
+};
+
+Prepared prepare(const SpawnPlan& plan) {
+    Prepared p;
+    for (const std::string& a : plan.argv) p.argv.push_back(const_cast<char*>(a.c_str()));
+    p.argv.push_back(nullptr);
+    for (const std::string& e : plan.env) p.envp.push_back(const_cast<char*>(e.c_str()));
+    p.envp.push_back(nullptr);
+    for (const std::string& path : plan.exec_paths) p.paths.push_back(path.c_str());
+    static char kShell[] = "/bin/sh";
+    p.sh_argv.push_back(kShell);
+    p.sh_argv.push_back(nullptr);
+    for (std::size_t i = 1; i < plan.argv.size(); ++i)
+        p.sh_argv.push_back(const_cast<char*>(plan.argv[i].c_str()));
+    p.sh_argv.push_back(nullptr);
+    for (std::uint32_t g : plan.identity.groups) p.groups.push_back(static_cast<gid_t>(g));
+    return p;
+}
+
+// Async-signal-safe failure report from the child.
+[[noreturn]] void child_fail(int status_fd, ExecStage stage, int error) {
+    const ExecReport r{static_cast<int>(stage), error};
+    const ssize_t ignored = ::write(status_fd, &r, sizeof r);
+    (void)ignored;
+    ::_exit(127);
+}
+
+// The child, between fork and exec: async-signal-safe calls only.
+[[noreturn]] void run_child(const SpawnPlan& plan, Prepared& p, const ChildStdio& stdio,
+                            int status_fd, bool stdin_tty) {
+    struct sigaction dfl;
+    std::memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (int s = 1; s < NSIG; ++s) ::sigaction(s, &dfl, nullptr);
+    if (plan.foreground) {
+        if (::setpgid(0, 0) < 0) child_fail(status_fd, ExecStage::Session, errno);
+        // Signals are still blocked, so taking the terminal's foreground
+        // from a background group raises no SIGTTOU.
+        if (stdin_tty) (void)::tcsetpgrp(STDIN_FILENO, ::getpid());
+    } else if (::setsid() < 0) {
+        child_fail(status_fd, ExecStage::Session, errno);
+    }
+    if ((stdio.in >= 0 && stdio.in != STDIN_FILENO && ::dup2(stdio.in, STDIN_FILENO) < 0) ||
+        (stdio.out >= 0 && stdio.out != STDOUT_FILENO && ::dup2(stdio.out, STDOUT_FILENO) < 0) ||
+        (stdio.err >= 0 && stdio.err != STDERR_FILENO && ::dup2(stdio.err, STDERR_FILENO) < 0))
+        child_fail(status_fd, ExecStage::Stdio, errno);
+    // Whatever we hold or inherited without O_CLOEXEC stays out of the program.
+    (void)::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (!plan.workdir.empty() && ::chdir(plan.workdir.c_str()) < 0)
+        child_fail(status_fd, ExecStage::Chdir, errno);
+    const Identity& id = plan.identity;
+    if (id.set_groups && ::setgroups(p.groups.size(), p.groups.data()) < 0)
+        child_fail(status_fd, ExecStage::Groups, errno);
+    if (id.set_group && ::setgid(static_cast<gid_t>(id.gid)) < 0)
+        child_fail(status_fd, ExecStage::Setgid, errno);
+    if (id.set_user && ::setuid(static_cast<uid_t>(id.uid)) < 0)
+        child_fail(status_fd, ExecStage::Setuid, errno);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    // As execvp(): "found but not executable" is remembered while the
+    // search goes on; "not found" goes on quietly; anything else stops it.
+    int error = ENOENT;
+    for (const char* path : p.paths) {
+        ::execve(path, p.argv.data(), p.envp.data());
+        if (errno == ENOEXEC) {
+            p.sh_argv[1] = const_cast<char*>(path);
+            ::execve(p.sh_argv[0], p.sh_argv.data(), p.envp.data());
+            error = ENOEXEC;
+            break;
+        }
+        if (errno == EACCES) {
+            error = EACCES;
+        } else if (errno != ENOENT && errno != ENOTDIR) {
+            error = errno;
+            break;
+        }
+    }
+    child_fail(status_fd, ExecStage::Exec, error);
+}
+
+}  // namespace
+
+Child start_child(const SpawnPlan& plan, const ChildStdio& stdio) {
+    Child child;
+    Prepared prepared = prepare(plan);
+    int status[2];
+    if (::pipe2(status, O_CLOEXEC) < 0) {
+        child.error = errno;
+        child.what = "cannot create pipes";
+        return child;
+    }
+    const bool stdin_tty = plan.foreground && ::isatty(STDIN_FILENO);
+    sigset_t all, old;
+    sigfillset(&all);
+    ::sigprocmask(SIG_SETMASK, &all, &old);
+    const pid_t pid = ::fork();
+    if (pid == 0) run_child(plan, prepared, stdio, status[1], stdin_tty);
+    const int fork_errno = errno;
+    ::sigprocmask(SIG_SETMASK, &old, nullptr);
+    ::close(status[1]);
+    if (pid < 0) {
+        ::close(status[0]);
+        child.error = fork_errno;
+        child.what = "fork failed";
+        return child;
+    }
+    // Also set the group from the parent, so a signal sent right after this
+    // returns reaches the child even if it has not run setpgid() yet.
+    if (plan.foreground) (void)::setpgid(pid, pid);
+    child.pid = pid;
+    child.status_fd = status[0];
+    return child;
+}
+
+ExecResult read_exec_result(int status_fd, const SpawnPlan& plan) {
+    ExecReport report;
+    ssize_t n;
+    do {
+        n = ::read(status_fd, &report, sizeof report);
+    } while (n < 0 && errno == EINTR);
+    ::close(status_fd);
+    if (n != static_cast<ssize_t>(sizeof report) || report.error == 0) return ExecResult::ok();
+    return ExecResult::failed(report.error,
+                              exec_stage_text(static_cast<ExecStage>(report.stage), plan),
+                              std::strerror(report.error));
+}
+
+std::string exec_stage_text(ExecStage stage, const SpawnPlan& plan) {
+    switch (stage) {
+        case ExecStage::Exec:
+            return "cannot execute " + (plan.argv.empty() ? std::string() : plan.argv[0]);
+        case ExecStage::Chdir:
+            return "cannot change directory to " + plan.workdir;
+        case ExecStage::Groups:
+            return "cannot set supplementary groups";
+        case ExecStage::Setgid:
+            return "cannot switch to group " + (plan.group.empty() ? plan.user : plan.group);
+        case ExecStage::Setuid:
+            return "cannot switch to user " + plan.user;
+        case ExecStage::Session:
+            return "cannot create a process group";
+        case ExecStage::Stdio:
+            return "cannot set up stdin/stdout/stderr";
+    }
+    return "cannot execute";
+}
+
+}  // namespace sv

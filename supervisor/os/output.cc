@@ -1,0 +1,277 @@
+// Service output on the libev loop (see output.h and docs/logging.md).
+//
+// The read ends of the services' pipes: each readable pipe is read (one
+// 64 KiB read per wake-up, so one chatty service cannot starve the others),
+// cut into lines, and every line is queued as "NAME | line\n" on the sink
+// for the supervisor's stdout or stderr (output_sink.h). When stdout and
+// stderr are the same file (2>&1, one terminal), both use one sink, so
+// stdout and stderr lines interleave only at line boundaries there too.
+//
+// SIGPIPE is ignored process-wide (init.cc prepare_process), so a write to
+// a pipe nobody reads returns EPIPE in the sink instead of killing the
+// supervisor.
+#include "output.h"
+
+#include <ev.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <string_view>
+
+#include "line_buffer.h"
+#include "output_sink.h"
+
+namespace sv {
+
+namespace {
+
+constexpr std::size_t kReadSize = 64 * 1024;
+// How many reads finish() does per pipe before giving up on a pipe that a
+// surviving process keeps writing to.
+constexpr int kFinishReadsPerPipe = 64;
+
+// Six ANSI foreground colours, as docker compose uses; red last since it
+// reads as "error" to most people.
+constexpr std::array<const char*, 6> kColours = {"\x1b[36m", "\x1b[33m", "\x1b[32m",
+                                                 "\x1b[35m", "\x1b[34m", "\x1b[31m"};
+constexpr const char* kReset = "\x1b[0m";
+
+// Display width of a name: UTF-8 code points (continuation bytes do not count).
+std::size_t display_width(std::string_view s) {
+    return static_cast<std::size_t>(
+        std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+}  // namespace
+
+struct Output::Impl {
+    struct Pipe {
+        Impl* impl = nullptr;
+        std::size_t index = 0;
+        OutputSink* sink = nullptr;
+        int fd = -1;
+        LineBuffer lines;
+        ev_io readable;
+    };
+
+    explicit Impl(struct ev_loop* l);
+
+    static void on_pipe_readable(struct ev_loop*, ev_io* w, int) noexcept;
+
+    void read_pipe(Pipe& p);
+    void drain_for_finish(Pipe& p);
+    void close_pipe(Pipe& p);  // emits the partial line, closes the fd, erases p
+    void emit(const Pipe& p, std::string_view line);
+    const std::string& prefix(std::size_t index, bool colour);
+    // Back-pressure from `sink`: stop or restart the pipes that feed it.
+    void set_paused(const OutputSink* sink, bool paused);
+
+    struct ev_loop* loop;
+    std::vector<std::array<std::string, 2>> prefixes;  // per index: plain, coloured
+    std::string fallback_prefix;                       // scratch for unnamed indexes
+    std::array<std::unique_ptr<OutputSink>, 2> sinks;  // owned: stdout, stderr (may be null)
+    std::array<OutputSink*, 2> sink_for{};             // [0] stdout, [1] stderr (maybe shared)
+    std::vector<std::unique_ptr<Pipe>> pipes;
+    std::unique_ptr<char[]> buf{new char[kReadSize]};
+    bool finished = false;
+};
+
+Output::Impl::Impl(struct ev_loop* l) : loop(l) {
+    struct stat st[2];
+    bool ok[2];
+    for (int i = 0; i < 2; ++i) ok[i] = ::fstat(i + 1, &st[i]) == 0;
+    for (int i = 0; i < 2; ++i) {
+        if (i == 1 && ok[0] && ok[1] && same_file(st[0], st[1])) {
+            sink_for[1] = sink_for[0];  // 2>&1, or one terminal: one queue
+            break;
+        }
+        sinks[i] = std::make_unique<OutputSink>(loop, i + 1, st[i], ok[i], [this, i](bool paused) {
+            set_paused(sinks[static_cast<std::size_t>(i)].get(), paused);
+        });
+        sink_for[i] = sinks[i].get();
+    }
+}
+
+void Output::Impl::on_pipe_readable(struct ev_loop*, ev_io* w, int) noexcept {
+    auto* p = static_cast<Pipe*>(w->data);
+    try {
+        p->impl->read_pipe(*p);
+    } catch (...) {
+        // bad_alloc while queueing: the line is lost, the loop survives.
+    }
+}
+
+const std::string& Output::Impl::prefix(std::size_t index, bool colour) {
+    if (index < prefixes.size()) return prefixes[index][colour ? 1 : 0];
+    // A service the names were not given for: its index stands in for the name.
+    fallback_prefix = std::to_string(index) + " | ";
+    return fallback_prefix;
+}
+
+void Output::Impl::emit(const Pipe& p, std::string_view line) {
+    OutputSink& sink = *p.sink;
+    if (sink.broken()) return;
+    sink.append(prefix(p.index, sink.colour()), line, "\n");
+}
+
+void Output::Impl::read_pipe(Pipe& p) {
+    const ssize_t n = ::read(p.fd, buf.get(), kReadSize);
+    if (n > 0) {
+        OutputSink& sink = *p.sink;
+        if (!sink.broken()) {
+            // The hot path of the prefix mode: one prefix lookup per read,
+            // then three memcpy()s per line.
+            const std::string_view pre = prefix(p.index, sink.colour());
+            p.lines.feed(std::string_view(buf.get(), static_cast<std::size_t>(n)),
+                         [&](std::string_view line) { sink.append(pre, line, "\n"); });
+        }
+        sink.pump();
+        return;
+    }
+    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    // EOF (every writer closed its end), or a read error, which we treat as
+    // EOF: there is nothing else we could do with the pipe.
+    OutputSink* sink = p.sink;
+    close_pipe(p);
+    sink->pump();
+}
+
+void Output::Impl::close_pipe(Pipe& p) {
+    p.lines.finish([&](std::string_view line) { emit(p, line); });
+    ev_io_stop(loop, &p.readable);
+    ::close(p.fd);
+    auto it =
+        std::find_if(pipes.begin(), pipes.end(), [&](const auto& q) { return q.get() == &p; });
+    if (it != pipes.end()) pipes.erase(it);  // p is gone from here on
+}
+
+void Output::Impl::set_paused(const OutputSink* sink, bool paused) {
+    for (auto& p : pipes) {
+        if (p->sink != sink) continue;
+        if (paused) {
+            ev_io_stop(loop, &p->readable);  // also clears a pending event
+        } else {
+            ev_io_start(loop, &p->readable);
+        }
+    }
+}
+
+void Output::Impl::drain_for_finish(Pipe& p) {
+    for (int i = 0; i < kFinishReadsPerPipe; ++i) {
+        const ssize_t n = ::read(p.fd, buf.get(), kReadSize);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;  // EOF, EAGAIN (a survivor holds it open) or an error
+        p.lines.feed(std::string_view(buf.get(), static_cast<std::size_t>(n)),
+                     [&](std::string_view line) { emit(p, line); });
+        if (p.sink->queued() > kQueueBound) p.sink->flush_blocking();
+    }
+    close_pipe(p);
+}
+
+// --- Output ---
+
+Output::Output(struct ev_loop* loop) : impl_(std::make_unique<Impl>(loop)) {}
+
+Output::~Output() {
+    Impl& m = *impl_;
+    for (auto& p : m.pipes) {
+        ev_io_stop(m.loop, &p->readable);
+        ::close(p->fd);
+    }
+    m.pipes.clear();
+}
+
+void Output::set_service_names(const std::vector<std::string>& names) {
+    Impl& m = *impl_;
+    std::size_t width = 0;
+    for (const auto& n : names) width = std::max(width, display_width(n));
+    m.prefixes.clear();
+    m.prefixes.reserve(names.size());
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        const std::string pad(width - display_width(names[i]), ' ');
+        std::string plain = names[i] + pad + " | ";
+        std::string coloured = kColours[i % kColours.size()] + names[i] + kReset + pad + " | ";
+        m.prefixes.push_back({std::move(plain), std::move(coloured)});
+    }
+}
+
+void Output::attach(std::size_t index, int stdout_fd, int stderr_fd) {
+    Impl& m = *impl_;
+    const int fds[2] = {stdout_fd, stderr_fd};
+    for (int i = 0; i < 2; ++i) {
+        const int fd = fds[i];
+        if (fd < 0) continue;
+        const int flags = ::fcntl(fd, F_GETFL);
+        // The read end is ours alone (the child holds the write end), so
+        // making it non-blocking affects nobody else.
+        if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+            ::close(fd);
+            continue;
+        }
+        auto p = std::make_unique<Impl::Pipe>();
+        p->impl = &m;
+        p->index = index;
+        p->sink = m.sink_for[i];
+        p->fd = fd;
+        ev_io_init(&p->readable, Impl::on_pipe_readable, fd, EV_READ);
+        p->readable.data = p.get();
+        if (!p->sink->paused()) ev_io_start(m.loop, &p->readable);
+        m.pipes.push_back(std::move(p));
+    }
+}
+
+void Output::set_shared_destinations(bool shared) {
+    for (auto& s : impl_->sinks)
+        if (s) s->set_shared(shared);
+}
+
+void Output::read_available(std::size_t index) {
+    Impl& m = *impl_;
+    std::vector<Impl::Pipe*> mine;
+    for (auto& p : m.pipes)
+        if (p->index == index && !p->sink->paused()) mine.push_back(p.get());
+    // A bounded number of reads: a grandchild that keeps writing must not
+    // hold up the exit report; the loop reads the rest as usual.
+    for (Impl::Pipe* p : mine) {
+        for (int i = 0; i < 4; ++i) {
+            const std::size_t before = m.pipes.size();
+            const std::size_t queued = p->sink->queued();
+            m.read_pipe(*p);
+            if (m.pipes.size() != before) break;  // EOF: p was closed and freed
+            if (p->sink->queued() == queued || p->sink->paused()) break;
+        }
+    }
+}
+
+void Output::own_line(std::string line) {
+    Impl& m = *impl_;
+    OutputSink& sink = *m.sink_for[1];
+    // The supervisor's own lines are not subject to back-pressure (they must
+    // not block the loop), so they get a hard cap for a destination that
+    // stalls for good; beyond it they are dropped.
+    if (sink.broken() || sink.queued() > 16 * kQueueBound) return;
+    if (line.empty() || line.back() != '\n') line += '\n';
+    sink.append(line);
+    if (m.finished) {
+        sink.flush_blocking();  // the loop is over: nobody would write it later
+    } else {
+        sink.pump();
+    }
+}
+
+void Output::finish() {
+    Impl& m = *impl_;
+    m.finished = true;
+    while (!m.pipes.empty()) m.drain_for_finish(*m.pipes.front());
+    for (auto& s : m.sinks) {
+        if (!s) continue;
+        s->unpause();
+        s->flush_blocking();
+    }
+}
+
+}  // namespace sv

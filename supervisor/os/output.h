@@ -1,0 +1,62 @@
+// Service output on the libev loop (docs/logging.md, `log = "prefix"`).
+//
+// Each service's stdout and stderr arrive on pipes. Reads are assembled into
+// whole lines (LineBuffer) and queued as "NAME | line" (name padded to one
+// width, coloured when the destination is a terminal and NO_COLOR is unset)
+// on the supervisor's own stdout or stderr respectively. The supervisor's own
+// messages join stderr's queue, so the two interleave only at line boundaries.
+//
+// The two destinations are OutputSinks (output_sink.h): queues written
+// without blocking the loop, with back-pressure on the pipes that feed them.
+// Nothing is dropped: finish() reads every pipe to its end and writes
+// everything before the supervisor exits.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+struct ev_loop;
+
+namespace sv {
+
+class Output {
+  public:
+    explicit Output(struct ev_loop* loop);
+    ~Output();
+    Output(const Output&) = delete;
+    Output& operator=(const Output&) = delete;
+
+    // Names of all services (index order); prefixes are padded to the longest.
+    void set_service_names(const std::vector<std::string>& names);
+
+    // Some service writes straight to our stdout/stderr (log = "inherit").
+    // Then writes to a pipe go out in pieces of at most PIPE_BUF bytes that
+    // end at a line boundary: such writes are atomic, so another writer's
+    // small writes can land only between our lines. (Without inherit
+    // services, larger batches are written for throughput.)
+    void set_shared_destinations(bool shared);
+
+    // Takes ownership of the read ends of service `index`'s stdout/stderr
+    // pipes (-1: not piped). Called once per spawn; earlier pipes of the same
+    // service (still held by grandchildren) keep being read.
+    void attach(std::size_t index, int stdout_fd, int stderr_fd);
+
+    // Reads what service `index` has already written (without blocking), so
+    // that its last lines come out before the supervisor reports its exit.
+    void read_available(std::size_t index);
+
+    // One of the supervisor's own lines (ending in '\n') for stderr.
+    void own_line(std::string line);
+
+    // Before exit: read every pipe until EOF or until it would block, emit
+    // partial last lines, then write everything queued, blocking if needed.
+    void finish();
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sv

@@ -1,0 +1,44 @@
+// The real Sys (core/sys.h): spawning through the one child routine
+// (child.h), process-group signals, the final sweep. What a spawn creates
+// (the exec-status pipe, the output pipes) and the probes belong to other
+// parts of the shell, which PosixSys reaches through SysHooks, so it knows
+// nothing of output or probes itself.
+#pragma once
+
+#include <sys/types.h>
+
+#include "sys.h"
+
+namespace sv {
+
+class SysHooks {
+  public:
+    // A process was started for service `index`: watch its exec-status pipe
+    // and read its output pipes (-1: not piped). Takes ownership of the fds.
+    virtual void spawned(std::size_t index, pid_t pid, int status_fd, int stdout_fd,
+                         int stderr_fd) = 0;
+    virtual void start_probe(std::size_t index, ProbeRole role, const ProbeConfig& probe) = 0;
+    virtual void stop_probe(std::size_t index, ProbeRole role) = 0;
+
+  protected:
+    ~SysHooks() = default;
+};
+
+class PosixSys : public Sys {
+  public:
+    explicit PosixSys(SysHooks& hooks) : hooks_(hooks) {}
+
+    TimePoint now() const override;
+    SpawnResult spawn(std::size_t index, const SpawnPlan& plan) override;
+    void kill_group(Pid pgid, int sig) override;
+    bool group_alive(Pid pgid) override;
+    void sweep(int sig) override;
+    bool has_children() override;
+    void start_probe(std::size_t index, ProbeRole role, const ProbeConfig& probe) override;
+    void stop_probe(std::size_t index, ProbeRole role) override;
+
+  private:
+    SysHooks& hooks_;
+};
+
+}  // namespace sv

@@ -1,0 +1,51 @@
+// `supervisor run`: see run.h.
+#include "run.h"
+
+#include <ev.h>
+
+#include <cstdio>
+
+#include "config_file.h"
+#include "init.h"
+#include "shell.h"
+#include "single_command.h"
+
+namespace sv {
+
+int run(const RunOptions& options) {
+    // From the first instruction until the watchers exist, a SIGTERM must
+    // neither be lost (as PID 1 an unhandled signal is simply dropped) nor
+    // kill us (as a plain process): keep such signals pending until then.
+    block_handled_signals();
+    const bool single = !options.command_argv.empty();
+    Config config;
+    if (single) {
+        config = single_command_config({.argv = options.command_argv,
+                                        .grace = options.grace,
+                                        .stop_signal = options.stop_signal,
+                                        .health_listen = options.health_listen});
+    } else {
+        try {
+            config = load_config_file(resolve_config_path(options.config_path));
+        } catch (const ConfigError& e) {
+            std::fprintf(stderr, "%s\n", e.what());
+            return 2;
+        }
+        if (options.health_listen) config.supervisor.health_listen = *options.health_listen;
+    }
+    if (options.log_format) config.supervisor.log_format = *options.log_format;
+
+    prepare_process();
+    struct ev_loop* loop = ev_default_loop(EVFLAG_AUTO);
+    if (!loop) {
+        std::fprintf(stderr, "supervisor: fatal: cannot initialise the event loop\n");
+        return 1;
+    }
+    const OnExit on_exit = config.supervisor.on_exit;
+    const int code =
+        run_on_loop(loop, std::move(config), single ? RunMode::SingleCommand : RunMode::Config);
+    final_power_action(on_exit);
+    return code;
+}
+
+}  // namespace sv
