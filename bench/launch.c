@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     if (argc < 3) {
         fputs("usage: launch STAMPFILE PROG [ARG...]\n", stderr);
         return 2;
@@ -27,8 +27,8 @@ int main(int argc, char **argv) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     char buf[64];
-    int n = snprintf(buf, sizeof buf, "L 0 %lld\n",
-                     (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+    int n =
+        snprintf(buf, sizeof buf, "L 0 %lld\n", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
     if (write(fd, buf, (size_t)n) != n) return 2;
     execv(argv[2], argv + 2);
     perror("launch: execv");

@@ -48,7 +48,7 @@ static long long now_ns(void) {
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static void append_line(const char *path, const char *line) {
+static void append_line(const char* path, const char* line) {
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return;
     ssize_t ignored = write(fd, line, strlen(line));
@@ -58,10 +58,10 @@ static void append_line(const char *path, const char *line) {
 
 /* Processes in this PID namespace (the /proc that unshare --mount-proc mounted). */
 static long count_processes(void) {
-    DIR *d = opendir("/proc");
+    DIR* d = opendir("/proc");
     if (!d) return -1;
     long n = 0;
-    struct dirent *e;
+    struct dirent* e;
     while ((e = readdir(d)) != NULL)
         if (isdigit((unsigned char)e->d_name[0])) ++n;
     closedir(d);
@@ -72,10 +72,10 @@ static long count_processes(void) {
  * state is Z (exact per process; one pass over /proc takes a few ms with
  * thousands of processes). */
 static long count_zombies(void) {
-    DIR *d = opendir("/proc");
+    DIR* d = opendir("/proc");
     if (!d) return -1;
     long z = 0;
-    struct dirent *e;
+    struct dirent* e;
     char path[300], buf[512];
     while ((e = readdir(d)) != NULL) {
         if (!isdigit((unsigned char)e->d_name[0])) continue;
@@ -86,7 +86,7 @@ static long count_zombies(void) {
         close(fd);
         if (n <= 0) continue;
         buf[n] = '\0';
-        const char *rp = strrchr(buf, ')');
+        const char* rp = strrchr(buf, ')');
         if (rp && rp[1] == ' ' && rp[2] == 'Z') ++z;
     }
     closedir(d);
@@ -112,10 +112,11 @@ static long long pid1_cpu_ns(void) {
     close(fd);
     if (n <= 0) return -1;
     buf[n] = '\0';
-    char *p = strrchr(buf, ')');
+    char* p = strrchr(buf, ')');
     if (!p) return -1;
     unsigned long long ut = 0, st = 0;
-    /* after ')': state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+    /* after ')': state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+     */
     if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
         return -1;
     return (long long)((ut + st) * (1000000000ULL / (unsigned long long)sysconf(_SC_CLK_TCK)));
@@ -135,7 +136,7 @@ static void on_term(int sig) {
     size_t k = 0;
     line[k++] = 'T';
     line[k++] = ' ';
-    for (const char *p = g_tag; *p && k < 80; ++p) line[k++] = *p;
+    for (const char* p = g_tag; *p && k < 80; ++p) line[k++] = *p;
     line[k++] = ' ';
     char digits[24];
     int nd = 0;
@@ -156,8 +157,8 @@ static void on_term(int sig) {
     raise(sig);
 }
 
-static int storm(const char *file, const char *tag, long n) {
-    int *shm = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+static int storm(const char* file, const char* tag, long n) {
+    int* shm = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (shm == MAP_FAILED) return 1;
     int *ready = &shm[0], *exited = &shm[1];
     int p[2];
@@ -229,7 +230,7 @@ static int storm(const char *file, const char *tag, long n) {
     return 0;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     const long long t = now_ns();
     char a_file[4096], a_tag[64], a_mode[32];
     long n = 0;
@@ -239,9 +240,10 @@ int main(int argc, char **argv) {
         snprintf(a_mode, sizeof a_mode, "%s", argv[3]);
         if (argc >= 5) n = atol(argv[4]);
     } else {
-        FILE *f = fopen("bench.args", "r");
+        FILE* f = fopen("bench.args", "r");
         if (!f || fscanf(f, "%4095s %63s %31s %ld", a_file, a_tag, a_mode, &n) < 3) {
-            fputs("stamp_first: usage: stamp_first STAMPFILE TAG MODE [N] (or ./bench.args)\n", stderr);
+            fputs("stamp_first: usage: stamp_first STAMPFILE TAG MODE [N] (or ./bench.args)\n",
+                  stderr);
             return 2;
         }
         fclose(f);
