@@ -10,7 +10,7 @@
 // Parsing is strict on purpose: no spaces, no signs, no unknown units. A
 // typo such as "5 sec" must become a configuration error with a position,
 // not a silent 5 seconds or a silent zero. Values are bounded by
-// kMaxDuration so that adding any configured duration to a steady_clock
+// kMaxMillis so that adding any configured duration to a steady_clock
 // time point (nanoseconds in 64 bits) can never overflow.
 //
 // format_duration() is the inverse for humans: it writes the shortest form

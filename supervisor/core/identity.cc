@@ -31,8 +31,10 @@ Identity decide_identity(const std::string& user, const std::optional<UserEntry>
             id.home = user_entry->home;
             id.set_group = true;
         } else if (kind == IdParse::Number) {
+            // Never keep the supervisor's (root's) group by accident.
             id.uid = number;
             id.gid = number;
+            id.set_group = true;
         } else {
             id.error = "unknown user '" + user + "'";
             return id;

@@ -1,4 +1,4 @@
-"""The HTTP endpoint end to end (SPEC §5, §3 drain; docs/health.md): the real
+"""The HTTP endpoint end to end (docs/health.md, drain in docs/lifecycle.md): the real
 binary on a free loopback port, probed with http.client and raw sockets.
 Every wait is bounded; times are CLOCK_MONOTONIC (time.monotonic() here, the
 `stamp` helper in the services)."""

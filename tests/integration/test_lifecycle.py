@@ -1,4 +1,4 @@
-"""The lifecycle engine end to end (SPEC §3, §4): the real binary, real child
+"""The lifecycle engine end to end (docs/lifecycle.md): the real binary, real child
 processes, as a plain process and as PID 1 of a fresh PID namespace. Events
 are recorded by the services themselves with CLOCK_MONOTONIC stamps; the
 tests assert order and time bounds."""

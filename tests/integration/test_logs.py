@@ -1,4 +1,4 @@
-"""Service output and the supervisor's own messages (SPEC §6, docs/logging.md).
+"""Service output and the supervisor's own messages (docs/logging.md).
 
 Services write recognizable lines (helpers/linegen.c: "NAME SEQ PAYLOAD SUM",
 payload and sum derived from SEQ), so every line can be checked to have

@@ -1,4 +1,4 @@
-"""Readiness and liveness probes (SPEC §2 [ready] / [health]).
+"""Readiness and liveness probes (docs/health.md: [ready] / [health]).
 
 Services record events with CLOCK_MONOTONIC stamps (helpers/stamp.c, or the
 same format from Python); the tests assert that a dependent starts only

@@ -1,4 +1,4 @@
-"""Reaping (SPEC §3 "Reaping"): every orphan the kernel hands the supervisor
+"""Reaping (docs/lifecycle.md, "Reaping"): every orphan the kernel hands the supervisor
 is reaped, as PID 1 of a PID namespace and as a plain process (child
 subreaper). Zombies are counted from here by scanning /proc: a process whose
 /proc/PID/stat state is 'Z' and whose parent is the supervisor (Run.sv_pid,

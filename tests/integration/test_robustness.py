@@ -1,4 +1,4 @@
-"""A bad service never takes the supervisor down (SPEC §2, §3, §4): exec
+"""A bad service never takes the supervisor down (docs/lifecycle.md): exec
 failures, crash loops, floods, closed output, signals, shutdown corner cases.
 Services record what happens to them with CLOCK_MONOTONIC stamps (helpers/
 stamp, helpers/catcher); time.monotonic() is the same clock, so stamps and the
@@ -356,7 +356,7 @@ critical = false
 
 @pytest.mark.parametrize("status", [0, 143])
 def test_critical_service_ending_with_a_success_code_exits_0(tmp_path, events, status):
-    # SPEC §2: success_codes are "counted as success for restart and exit
+    # docs/configuration.md: success_codes are "counted as success for restart and exit
     # code"; §4: 0 when "every service ended with a success status".
     cfg = HEAD + f"""
 [services.app]

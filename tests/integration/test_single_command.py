@@ -1,4 +1,4 @@
-"""`supervisor run -- CMD` as a drop-in for `tini --` (SPEC §1, §4)."""
+"""`supervisor run -- CMD` as a drop-in for `tini --` (docs/reference.md)."""
 import signal
 import time
 

@@ -1,4 +1,4 @@
-"""`supervisor status` (SPEC §1, docs/health.md): asks a running supervisor's
+"""`supervisor status` (docs/health.md): asks a running supervisor's
 /status and prints a table, or the raw JSON with --json."""
 import json
 import signal

@@ -1,5 +1,5 @@
 // Configuration loading: every default, every key, and every class of error
-// with its exact FILE:LINE:COLUMN (SPEC §2).
+// with its exact FILE:LINE:COLUMN (docs/configuration.md).
 #include "config.h"
 
 #include <gtest/gtest.h>
