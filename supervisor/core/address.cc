@@ -54,7 +54,8 @@ std::optional<HostPort> parse_host_port(std::string_view s, HostPortRules rules)
         if (host.empty() && !rules.allow_empty_host) return std::nullopt;
     }
     for (char c : host)
-        if (c == ' ' || c == '\t' || c == '/' || c == '@' || c == '[' || c == ']')
+        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '/' || c == '@' ||
+            c == '[' || c == ']')
             return std::nullopt;
     auto number = parse_port(port, rules.allow_port_zero);
     if (!number) return std::nullopt;
@@ -67,6 +68,10 @@ std::optional<HostPort> parse_host_port(std::string_view s, HostPortRules rules)
 std::optional<HttpUrl> parse_http_url(std::string_view url) {
     constexpr std::string_view kScheme = "http://";
     if (!ieq_prefix(url, kScheme)) return std::nullopt;
+    // The path goes verbatim onto a request line and the host into a Host
+    // header: a space or a control character (CR LF) would break the head.
+    for (char c : url)
+        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return std::nullopt;
     url.remove_prefix(kScheme.size());
     const std::size_t end = url.find_first_of("/?#");
     const std::string_view authority = url.substr(0, end);

@@ -6,7 +6,8 @@
 //   [v6]:port      "[::1]:9180" (an IPv6 literal needs its brackets)
 //   :port          every interface (a listen address only)
 //   http URL       "http://host[:port][/path][?query]" (scheme in any case,
-//                  port 80 by default, no user info, no https)
+//                  port 80 by default, no user info, no https, no spaces or
+//                  control characters)
 //
 // Ports are 1 to 5 digits up to 65535; port 0 ("let the kernel pick") is
 // accepted only where the caller allows it (a listen address).

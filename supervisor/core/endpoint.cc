@@ -56,7 +56,7 @@ bool query_flag(std::string_view query, std::string_view name) {
         const std::size_t eq = param.find('=');
         if (param.substr(0, eq) == name) {
             const std::string_view v = eq == std::string_view::npos ? "" : param.substr(eq + 1);
-            return v != "0" && v != "false";
+            return v != "0" && v != "false" && v != "no" && v != "off";
         }
         if (amp == std::string_view::npos) break;
         query.remove_prefix(amp + 1);

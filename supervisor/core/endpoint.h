@@ -48,7 +48,8 @@ HttpAnswer answer_internal_error();
 // "OK", "Service Unavailable", …
 const char* reason_phrase(int status);
 
-// "?verbose", "?verbose=1", "?a&verbose": on; "?verbose=false", "?verbose=0": off.
+// "?verbose", "?verbose=1", "?a&verbose": on; "?verbose=false", "=0", "=no",
+// "=off": off.
 bool query_flag(std::string_view query, std::string_view name);
 
 }  // namespace sv

@@ -31,10 +31,13 @@ Identity decide_identity(const std::string& user, const std::optional<UserEntry>
             id.home = user_entry->home;
             id.set_group = true;
         } else if (kind == IdParse::Number) {
-            // Never keep the supervisor's (root's) group by accident.
+            // Never keep the supervisor's (root's) group or HOME by accident;
+            // HOME=/ as Docker does for a user without an entry.
             id.uid = number;
             id.gid = number;
             id.set_group = true;
+            id.name = user;
+            id.home.assign(1, '/');  // not = "/": GCC 12 -Wrestrict false positive
         } else {
             id.error = "unknown user '" + user + "'";
             return id;

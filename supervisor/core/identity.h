@@ -8,8 +8,9 @@
 // configuration load; decide_identity() then applies the rules:
 //   - a user found in the password database brings its primary group, its
 //     supplementary groups, and HOME/USER/LOGNAME for the environment;
-//   - a numeric user without an entry runs with gid = uid and no
-//     supplementary groups;
+//   - a numeric user without an entry runs with gid = uid, no
+//     supplementary groups, HOME=/ and USER/LOGNAME set to the number
+//     (as Docker does);
 //   - `group` replaces the primary group; without `user` it is also the
 //     only supplementary group (the supervisor's own are dropped).
 #pragma once

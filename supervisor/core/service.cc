@@ -77,6 +77,7 @@ void Service::start(TimePoint now) {
     exec_error_ = 0;
     health_failures_ = 0;
     notified_ready_ = false;
+    status_text_.clear();  // STATUS= belongs to the run that said it
     after_stop_ = AfterStop::End;
     SpawnResult r;
     if (plan_.error.empty()) {

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -29,6 +30,7 @@ struct Prepared {
     // shell, as execvp() does; slot 1 is filled in by the child.
     std::vector<char*> sh_argv;
     std::vector<gid_t> groups;
+    int max_fd = 1024;  // for the close-on-exec fallback, without close_range()
 };
 
 Prepared prepare(const SpawnPlan& plan) {
@@ -45,6 +47,8 @@ Prepared prepare(const SpawnPlan& plan) {
         p.sh_argv.push_back(const_cast<char*>(plan.argv[i].c_str()));
     p.sh_argv.push_back(nullptr);
     for (std::uint32_t g : plan.identity.groups) p.groups.push_back(static_cast<gid_t>(g));
+    const long open_max = ::sysconf(_SC_OPEN_MAX);
+    p.max_fd = open_max > 0 ? static_cast<int>(std::min(open_max, 65536L)) : 1024;
     return p;
 }
 
@@ -75,8 +79,11 @@ Prepared prepare(const SpawnPlan& plan) {
         (stdio.out >= 0 && stdio.out != STDOUT_FILENO && ::dup2(stdio.out, STDOUT_FILENO) < 0) ||
         (stdio.err >= 0 && stdio.err != STDERR_FILENO && ::dup2(stdio.err, STDERR_FILENO) < 0))
         child_fail(status_fd, ExecStage::Stdio, errno);
-    // Whatever we hold or inherited without O_CLOEXEC stays out of the program.
-    (void)::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+    // Whatever we hold or inherited without O_CLOEXEC stays out of the
+    // program. close_range(CLOEXEC) needs Linux 5.11; before, one fcntl()
+    // per possible descriptor.
+    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+        for (int fd = 3; fd < p.max_fd; ++fd) (void)::fcntl(fd, F_SETFD, FD_CLOEXEC);
     if (!plan.workdir.empty() && ::chdir(plan.workdir.c_str()) < 0)
         child_fail(status_fd, ExecStage::Chdir, errno);
     const Identity& id = plan.identity;
