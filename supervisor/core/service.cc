@@ -19,6 +19,11 @@ namespace {
 // (docs/configuration.md, restart_delay).
 constexpr Duration kBackoffResetUptime{60000};
 
+// The floor of the back-off: even `restart_delay = "0s"` waits this long
+// between two runs, so a service that fails at once cannot make the
+// supervisor fork in a tight loop (systemd's RestartSec default too).
+constexpr Duration kMinRestartDelay{100};
+
 Field num(const char* key, long long v) {
     return Field{key, std::to_string(v), true};
 }
@@ -35,7 +40,7 @@ Service::Service(std::size_t index, const ServiceConfig& config, SpawnPlan plan,
       plan_(std::move(plan)),
       sys_(sys),
       log_(log),
-      next_delay_(config.restart_delay) {}
+      next_delay_(std::max(config.restart_delay, kMinRestartDelay)) {}
 
 bool Service::polls_readiness() const {
     return config_.ready.kind != ProbeKind::None && config_.ready.kind != ProbeKind::Notify;
@@ -62,7 +67,8 @@ void Service::set_state(TimePoint now, ServiceState s) {
 }
 
 void Service::cant_happen(const char* event) {
-    log_.log(Level::Debug, name(), "cant_happen",
+    // Said at error level: if it ever happens, somebody must hear of it.
+    log_.log(Level::Error, name(), "cant_happen",
              std::string("can't happen: ") + event + " in state " + state_name(state_));
 }
 
@@ -185,7 +191,7 @@ void Service::stop_probes() {
     if (config_.health.kind != ProbeKind::None) sys_.stop_probe(index_, ProbeRole::Health);
 }
 
-void Service::begin_stop(TimePoint now, int sig, AfterStop after) {
+void Service::begin_stop(TimePoint now, int sig, AfterStop after, const char* what) {
     after_stop_ = after;
     ready_deadline_.reset();
     stop_probes();
@@ -194,11 +200,11 @@ void Service::begin_stop(TimePoint now, int sig, AfterStop after) {
     stop_sent_at_ = now;
     stop_deadline_ = now + config_.stop_grace;
     set_state(now, ServiceState::Stopping);
-    log_.log(
-        Level::Info, name(), "stopping",
-        "stopping (" + signal_name(sig) + ", grace " + format_duration(config_.stop_grace) + ")",
-        {str("signal", signal_name(sig)),
-         num("grace_ms", static_cast<long long>(config_.stop_grace.count()))});
+    log_.log(Level::Info, name(), "stopping",
+             std::string(what) + " (" + signal_name(sig) + ", grace " +
+                 format_duration(config_.stop_grace) + ")",
+             {str("signal", signal_name(sig)),
+              num("grace_ms", static_cast<long long>(config_.stop_grace.count()))});
 }
 
 void Service::stop(TimePoint now, int sig) {
@@ -292,8 +298,17 @@ void Service::on_exit(TimePoint now, ExitStatus status) {
             return;
         case ServiceState::Starting:
         case ServiceState::Ready:
-            pgid_ = 0;
             stop_probes();
+            if (sys_.group_alive(pgid_)) {
+                // Nothing left behind: the rest of its group gets the stop
+                // signal (SIGKILL after the grace), and the restart policy
+                // decides only once the group is empty, so that a new run
+                // never starts beside the remains of the last one.
+                begin_stop(now, config_.stop_signal, AfterStop::Leftovers,
+                           "stopping what is left of its process group");
+                return;
+            }
+            pgid_ = 0;
             ended_naturally(now, status);
             return;
         default:
@@ -312,7 +327,14 @@ void Service::on_group_member_gone(TimePoint now) {
 void Service::finish_stop(TimePoint now) {
     pgid_ = 0;
     stop_deadline_.reset();
-    if (desired_down_ || after_stop_ == AfterStop::End) {
+    if (after_stop_ == AfterStop::Leftovers && !desired_down_) {
+        // The leader's own status decides; a SIGKILL its leftovers needed
+        // says nothing about the service.
+        killed_ = false;
+        ended_naturally(now, last_exit_.value_or(ExitStatus::killed(SIGKILL)));
+        return;
+    }
+    if (desired_down_ || after_stop_ == AfterStop::End || after_stop_ == AfterStop::Leftovers) {
         if (config_.type == ServiceType::Oneshot && last_exit_ && !last_exit_->signaled &&
             config_.is_success(last_exit_->value) && !killed_)
             set_state(now, ServiceState::Completed);
@@ -349,7 +371,7 @@ void Service::ended_naturally(TimePoint now, ExitStatus status) {
         }
         return;
     }
-    if (config_.max_restarts > 0 && restarts_ >= config_.max_restarts) {
+    if (config_.max_restarts > 0 && restarts_ >= static_cast<std::uint64_t>(config_.max_restarts)) {
         fail_reason_ = FailReason::TooManyRestarts;
         set_state(now, ServiceState::Failed);
         log_.log(
@@ -357,15 +379,16 @@ void Service::ended_naturally(TimePoint now, ExitStatus status) {
             "not restarting: max_restarts (" + std::to_string(config_.max_restarts) + ") used up");
         return;
     }
-    if (now - started_at_ >= kBackoffResetUptime) next_delay_ = config_.restart_delay;
-    const Duration delay = next_delay_;
-    next_delay_ = std::min(config_.restart_delay_max, next_delay_ * 2);
-    if (next_delay_ < config_.restart_delay) next_delay_ = config_.restart_delay;
+    const Duration first = std::max(config_.restart_delay, kMinRestartDelay);
+    if (now - started_at_ >= kBackoffResetUptime) next_delay_ = first;
+    const Duration delay = std::max(next_delay_, first);
+    next_delay_ = std::max(std::min(config_.restart_delay_max, delay * 2), first);
     ++restarts_;
     restart_at_ = now + delay;
     set_state(now, ServiceState::Backoff);
     log_.log(Level::Info, name(), "restarting", "restarting in " + format_duration(delay),
-             {num("delay_ms", static_cast<long long>(delay.count())), num("restarts", restarts_)});
+             {num("delay_ms", static_cast<long long>(delay.count())),
+              num("restarts", static_cast<long long>(restarts_))});
 }
 
 void Service::on_time(TimePoint now) {

@@ -14,6 +14,9 @@
 //                            | Failed
 //   Backoff --delay--> Starting
 //   any running --stop()--> Stopping --exit--> Exited   (SIGKILL of the group after stop_grace)
+//   Ready/Starting --exit, group not empty--> Stopping (the leftovers get the
+//                            stop signal, SIGKILL after the grace) --group empty-->
+//                            as for an exit: Backoff | Exited | Completed | Failed
 //
 // Readiness by notify needs no probe: READY=1 from the service's processes
 // arrives as on_notify_ready(). It may come before the exec result (a fast
@@ -26,6 +29,7 @@
 // deadlines (start timeout, stop grace, back-off) and exposes the nearest.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -77,7 +81,7 @@ class Service {
     int exec_error() const { return exec_error_; }
     Pid pid() const { return pid_; }    // 0 when no leader process
     Pid pgid() const { return pgid_; }  // 0 when no group left to signal
-    int restarts() const { return restarts_; }
+    std::uint64_t restarts() const { return restarts_; }
     const std::optional<ExitStatus>& last_exit() const { return last_exit_; }
     TimePoint since() const { return since_; }
     // Ready (longrun) or Completed (oneshot): dependents may start.
@@ -98,10 +102,14 @@ class Service {
     void set_status_text(std::string s) { status_text_ = std::move(s); }
 
   private:
-    enum class AfterStop { End, Restart, Fail };
+    // What happens once a stop is complete: the service has ended (End),
+    // restarts under its policy after an unhealthy stop (Restart), has
+    // failed its start (Fail), or its leader had ended on its own and only
+    // its leftovers were stopped: its own exit status decides (Leftovers).
+    enum class AfterStop { End, Restart, Fail, Leftovers };
 
     void set_state(TimePoint now, ServiceState s);
-    void begin_stop(TimePoint now, int sig, AfterStop after);
+    void begin_stop(TimePoint now, int sig, AfterStop after, const char* what = "stopping");
     void finish_stop(TimePoint now);
     void ended_naturally(TimePoint now, ExitStatus status);
     void become_ready(TimePoint now);
@@ -130,7 +138,7 @@ class Service {
     int health_failures_ = 0;
     int stop_signal_sent_ = 0;
     TimePoint stop_sent_at_{};
-    int restarts_ = 0;
+    std::uint64_t restarts_ = 0;
     Duration next_delay_{0};
     std::optional<ExitStatus> last_exit_;
     TimePoint since_{};

@@ -78,6 +78,7 @@ SpawnPlan plan_service(const ServiceConfig& service, const RunContext& context, 
     plan.env = build_environment(context.base_env, plan.identity, plan.notify_socket, service.env);
     if (!service.argv.empty()) plan.exec_paths = exec_search_paths(service.argv[0], plan.env);
     plan.workdir = service.workdir;
+    plan.limits = context.inherited_limits;
     plan.foreground = foreground;
     plan.stdin_mode = foreground ? StdioMode::Inherit : StdioMode::Null;
     const StdioMode out = service.log == LogMode::Prefix    ? StdioMode::Pipe
@@ -93,6 +94,7 @@ SpawnPlan plan_probe(const std::vector<std::string>& argv, const RunContext& con
     plan.argv = argv;
     plan.env = build_environment(context.base_env, Identity{}, "", {});
     if (!argv.empty()) plan.exec_paths = exec_search_paths(argv[0], plan.env);
+    plan.limits = context.inherited_limits;
     plan.stdin_mode = plan.stdout_mode = plan.stderr_mode = StdioMode::Null;
     return plan;
 }

@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "identity.h"
+#include "resource_limits.h"
 
 namespace sv {
 
@@ -43,6 +44,9 @@ struct SpawnPlan {
     StdioMode stdin_mode = StdioMode::Null;  // Null or Inherit
     StdioMode stdout_mode = StdioMode::Pipe;
     StdioMode stderr_mode = StdioMode::Pipe;
+    // setrlimit() before exec: the limits the supervisor was started with
+    // where it raised its own (nofile), then the service's `limits`.
+    std::vector<Limit> limits;
     // Single-command mode: a process group in our session that takes the
     // terminal's foreground (as under tini), instead of a session of its own.
     bool foreground = false;
@@ -62,8 +66,13 @@ struct ServiceSetup {
 
 // The environment of the whole run, captured once at start.
 struct RunContext {
+    bool pid1 = false;                  // the supervisor is PID 1 (of its namespace)
     std::vector<std::string> base_env;  // "KEY=VALUE" as in environ
-    std::vector<ServiceSetup> setups;   // parallel to Config::services; may be empty
+    // The limits the supervisor was started with, for those it changed for
+    // itself (it raises its soft nofile to the hard limit): services get
+    // the originals back, as Go and systemd do.
+    std::vector<Limit> inherited_limits;
+    std::vector<ServiceSetup> setups;  // parallel to Config::services; may be empty
 };
 
 // The full environment of a process, by the precedence above.

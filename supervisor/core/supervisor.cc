@@ -34,7 +34,7 @@ double seconds_between(TimePoint from, TimePoint to) {
 
 Supervisor::Supervisor(const Config& config, const Graph& graph, Sys& sys, Logger& log,
                        RunMode mode, const RunContext& context)
-    : config_(config), graph_(graph), sys_(sys), log_(log), mode_(mode) {
+    : config_(config), graph_(graph), sys_(sys), log_(log), mode_(mode), pid1_(context.pid1) {
     services_.reserve(config.services.size());
     for (std::size_t i = 0; i < config.services.size(); ++i)
         services_.emplace_back(
@@ -116,36 +116,51 @@ void Supervisor::on_notify(std::size_t index, bool ready,
 }
 
 void Supervisor::on_signal(int sig) {
-    const TimePoint now = sys_.now();
-    if (sig == SIGTERM || sig == SIGINT) {
-        if (!shutting_down()) {
-            log_.log(Level::Info, "", "shutdown",
-                     "received " + signal_name(sig) + ", shutting down",
-                     {str("signal", signal_name(sig))});
-            if (mode_ == RunMode::SingleCommand) {
-                // tini semantics: the command gets the very signal we got;
-                // --stop-signal replaces SIGTERM only.
-                stop_signal_override_ = sig == SIGINT ? SIGINT : 0;
-            }
-            begin_shutdown(now, Cause::Signal);
-        } else if (phase_ == Phase::Done) {
+    switch (signal_action(sig, mode_, pid1_)) {
+        case SignalAction::Shutdown:
+            on_stop_signal(sig);
             return;
-        } else if (sig == SIGINT) {
-            log_.log(Level::Warn, "", "kill", "second SIGINT: killing everything now");
-            kill_everything(now);
-        } else if (mode_ == RunMode::SingleCommand) {
-            for (const Service& s : services_)
-                if (s.pgid() != 0) sys_.kill_group(s.pgid(), sig);
-        } else {
-            log_.log(Level::Info, "", "shutdown",
-                     "received SIGTERM again; already shutting down (SIGINT twice kills at once)");
-        }
-        propagate(now);
-        return;
+        case SignalAction::Forward:
+            forward(sig);
+            return;
+        case SignalAction::Ignore:
+            // Never fatal, never silent (signal_policy.h).
+            log_.log(Level::Warn, "", "signal_ignored",
+                     "received " + signal_name(sig) + "; ignoring it",
+                     {str("signal", signal_name(sig))});
+            return;
     }
-    // Forwarded signals reach every running service's process group.
+}
+
+void Supervisor::forward(int sig) {
     for (const Service& s : services_)
         if (s.pgid() != 0) sys_.kill_group(s.pgid(), sig);
+}
+
+void Supervisor::on_stop_signal(int sig) {
+    const TimePoint now = sys_.now();
+    if (!shutting_down()) {
+        log_.log(Level::Info, "", "shutdown", "received " + signal_name(sig) + ", shutting down",
+                 {str("signal", signal_name(sig))});
+        if (mode_ == RunMode::SingleCommand) {
+            // tini semantics: the command gets the very signal we got;
+            // --stop-signal replaces SIGTERM (and the managers' signals) only.
+            stop_signal_override_ = sig == SIGINT ? SIGINT : 0;
+        }
+        begin_shutdown(now, Cause::Signal);
+    } else if (phase_ == Phase::Done) {
+        return;
+    } else if (mode_ == RunMode::SingleCommand) {
+        forward(sig);  // as tini: a second one goes to the command like the first
+    } else if (sig == SIGINT) {
+        log_.log(Level::Warn, "", "kill", "second SIGINT: killing everything now");
+        kill_everything(now);
+    } else {
+        log_.log(Level::Info, "", "shutdown",
+                 "received " + signal_name(sig) +
+                     " again; already shutting down (SIGINT twice kills at once)");
+    }
+    propagate(now);
 }
 
 void Supervisor::begin_shutdown(TimePoint now, Cause cause, std::size_t critical_index) {

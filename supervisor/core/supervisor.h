@@ -29,16 +29,12 @@
 #include "graph.h"
 #include "log.h"
 #include "service.h"
+#include "signal_policy.h"
 #include "snapshot.h"
 #include "spawn_plan.h"
 #include "sys.h"
 
 namespace sv {
-
-enum class RunMode {
-    Config,         // services from supervisor.toml
-    SingleCommand,  // `run -- CMD`: one critical service, tini semantics
-};
 
 enum class Phase { Starting, Running, Draining, Stopping, Sweeping, Done };
 
@@ -89,6 +85,8 @@ class Supervisor {
     enum class Cause { None, Signal, Critical, AllEnded };
 
     void propagate(TimePoint now);
+    void on_stop_signal(int sig);
+    void forward(int sig);
     void begin_shutdown(TimePoint now, Cause cause, std::size_t critical_index = 0);
     void enter_stopping(TimePoint now);
     void enter_sweeping(TimePoint now);
@@ -102,6 +100,7 @@ class Supervisor {
     Sys& sys_;
     Logger& log_;
     RunMode mode_;
+    bool pid1_;
     std::vector<Service> services_;
 
     Phase phase_ = Phase::Starting;

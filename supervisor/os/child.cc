@@ -5,20 +5,26 @@
 #include <grp.h>
 #include <linux/close_range.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 #include <vector>
+
+#include "rlimits.h"
 
 namespace sv {
 
 namespace {
 
 struct ExecReport {
-    int stage = 0;  // ExecStage
-    int error = 0;  // errno
+    int stage = 0;   // ExecStage
+    int error = 0;   // errno
+    int detail = 0;  // ExecStage::Limit: which of plan.limits
 };
 
 // The plan as the child needs it: plain arrays, built before fork.
@@ -30,6 +36,7 @@ struct Prepared {
     // shell, as execvp() does; slot 1 is filled in by the child.
     std::vector<char*> sh_argv;
     std::vector<gid_t> groups;
+    std::vector<std::pair<int, struct rlimit>> limits;
     int max_fd = 1024;  // for the close-on-exec fallback, without close_range()
 };
 
@@ -47,14 +54,20 @@ Prepared prepare(const SpawnPlan& plan) {
         p.sh_argv.push_back(const_cast<char*>(plan.argv[i].c_str()));
     p.sh_argv.push_back(nullptr);
     for (std::uint32_t g : plan.identity.groups) p.groups.push_back(static_cast<gid_t>(g));
+    for (const Limit& l : plan.limits) {
+        struct rlimit rl;
+        rl.rlim_cur = l.soft == kUnlimited ? RLIM_INFINITY : static_cast<rlim_t>(l.soft);
+        rl.rlim_max = l.hard == kUnlimited ? RLIM_INFINITY : static_cast<rlim_t>(l.hard);
+        p.limits.emplace_back(rlimit_resource(l.resource), rl);
+    }
     const long open_max = ::sysconf(_SC_OPEN_MAX);
     p.max_fd = open_max > 0 ? static_cast<int>(std::min(open_max, 65536L)) : 1024;
     return p;
 }
 
 // Async-signal-safe failure report from the child.
-[[noreturn]] void child_fail(int status_fd, ExecStage stage, int error) {
-    const ExecReport r{static_cast<int>(stage), error};
+[[noreturn]] void child_fail(int status_fd, ExecStage stage, int error, int detail = 0) {
+    const ExecReport r{static_cast<int>(stage), error, detail};
     const ssize_t ignored = ::write(status_fd, &r, sizeof r);
     (void)ignored;
     ::_exit(127);
@@ -86,6 +99,11 @@ Prepared prepare(const SpawnPlan& plan) {
         for (int fd = 3; fd < p.max_fd; ++fd) (void)::fcntl(fd, F_SETFD, FD_CLOEXEC);
     if (!plan.workdir.empty() && ::chdir(plan.workdir.c_str()) < 0)
         child_fail(status_fd, ExecStage::Chdir, errno);
+    // Before the identity changes: raising a hard limit needs the privilege
+    // that setuid() drops.
+    for (std::size_t i = 0; i < p.limits.size(); ++i)
+        if (::setrlimit(p.limits[i].first, &p.limits[i].second) < 0)
+            child_fail(status_fd, ExecStage::Limit, errno, static_cast<int>(i));
     const Identity& id = plan.identity;
     if (id.set_groups && ::setgroups(p.groups.size(), p.groups.data()) < 0)
         child_fail(status_fd, ExecStage::Groups, errno);
@@ -119,6 +137,16 @@ Prepared prepare(const SpawnPlan& plan) {
 
 }  // namespace
 
+int pidfd_of(pid_t pid) {
+    // The syscall rather than glibc 2.36's pidfd_open(): its header does not
+    // compile as C++. ENOSYS (Linux < 5.3): no pidfd, -1.
+    return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
+
+bool pidfd_signal(int pidfd, int sig) {
+    return ::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) == 0;
+}
+
 Child start_child(const SpawnPlan& plan, const ChildStdio& stdio) {
     Child child;
     Prepared prepared = prepare(plan);
@@ -148,6 +176,7 @@ Child start_child(const SpawnPlan& plan, const ChildStdio& stdio) {
     if (plan.foreground) (void)::setpgid(pid, pid);
     child.pid = pid;
     child.status_fd = status[0];
+    child.pidfd = pidfd_of(pid);
     return child;
 }
 
@@ -159,9 +188,14 @@ ExecResult read_exec_result(int status_fd, const SpawnPlan& plan) {
     } while (n < 0 && errno == EINTR);
     ::close(status_fd);
     if (n != static_cast<ssize_t>(sizeof report) || report.error == 0) return ExecResult::ok();
-    return ExecResult::failed(report.error,
-                              exec_stage_text(static_cast<ExecStage>(report.stage), plan),
-                              std::strerror(report.error));
+    const auto stage = static_cast<ExecStage>(report.stage);
+    std::string what = exec_stage_text(stage, plan);
+    if (stage == ExecStage::Limit && report.detail >= 0 &&
+        static_cast<std::size_t>(report.detail) < plan.limits.size()) {
+        const Limit& l = plan.limits[static_cast<std::size_t>(report.detail)];
+        what += std::string(" ") + resource_name(l.resource) + " to " + limit_text(l);
+    }
+    return ExecResult::failed(report.error, what, std::strerror(report.error));
 }
 
 std::string exec_stage_text(ExecStage stage, const SpawnPlan& plan) {
@@ -180,6 +214,8 @@ std::string exec_stage_text(ExecStage stage, const SpawnPlan& plan) {
             return "cannot create a process group";
         case ExecStage::Stdio:
             return "cannot set up stdin/stdout/stderr";
+        case ExecStage::Limit:
+            return "cannot set limit";
     }
     return "cannot execute";
 }

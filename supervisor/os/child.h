@@ -12,7 +12,8 @@
 //      SIGKILL then reach its whole tree), or setpgid() + tcsetpgrp() for a
 //      foreground command, which owns the terminal as it would under tini.
 //   4. Descriptors above 2 are marked close-on-exec, so nothing the
-//      supervisor holds (or inherited) leaks into the program.
+//      supervisor holds (or inherited) leaks into the program; the plan's
+//      resource limits are set.
 //   5. The program is tried at each candidate path with execve(), as
 //      execvp() would (EACCES remembered, ENOEXEC run by /bin/sh).
 //   6. A failed step writes {stage, errno} into a close-on-exec pipe and
@@ -33,7 +34,7 @@ namespace sv {
 static_assert(sizeof(pid_t) == sizeof(Pid), "the core's Pid is the kernel's pid_t");
 
 // Which step failed in the child, for the message "NAME: <what>: <errno text>".
-enum class ExecStage : int { Exec = 0, Chdir, Groups, Setgid, Setuid, Session, Stdio };
+enum class ExecStage : int { Exec = 0, Chdir, Groups, Setgid, Setuid, Session, Stdio, Limit };
 
 // Descriptors for the child's 0, 1 and 2 (each dup2()ed into place), or -1
 // to keep ours.
@@ -44,13 +45,22 @@ struct ChildStdio {
 };
 
 struct Child {
-    pid_t pid = -1;         // > 0 on success
-    int status_fd = -1;     // read end of the exec-status pipe (close-on-exec, blocking)
+    pid_t pid = -1;      // > 0 on success
+    int status_fd = -1;  // read end of the exec-status pipe (close-on-exec, blocking)
+    // A pidfd of the child (Linux >= 5.3; -1 before): signals sent through
+    // it can never reach another process that got the pid after a reap.
+    int pidfd = -1;
     int error = 0;          // errno of pipe() or fork() when pid < 0
     const char* what = "";  // which of them failed
 };
 
 Child start_child(const SpawnPlan& plan, const ChildStdio& stdio);
+
+// A pidfd for `pid` (close-on-exec), or -1 where the kernel has none.
+int pidfd_of(pid_t pid);
+// pidfd_send_signal(2). False when the process is gone (ESRCH), even if
+// its pid now belongs to another.
+bool pidfd_signal(int pidfd, int sig);
 
 // Reads the exec-status pipe (closing it) once the child exec'd or failed:
 // EOF is success. Blocking is fine: by then the child has either exec'd

@@ -11,6 +11,7 @@
 
 #include "child.h"
 #include "proc.h"
+#include "rlimits.h"
 
 namespace sv {
 
@@ -25,7 +26,7 @@ SpawnResult failure(int error, std::string what) {
     SpawnResult r;
     r.error = error;
     r.what = std::move(what);
-    r.why = std::strerror(error);
+    r.why = std::strerror(error) + limit_hint(error);
     return r;
 }
 
@@ -73,21 +74,43 @@ SpawnResult PosixSys::spawn(std::size_t index, const SpawnPlan& plan) {
         cleanup();
         return failure(child.error, child.what);
     }
+    leaders_[child.pid] = child.pidfd;
     hooks_.spawned(index, child.pid, child.status_fd, out_pipe[0], err_pipe[0]);
     SpawnResult r;
     r.pid = child.pid;
     return r;
 }
 
+PosixSys::~PosixSys() {
+    for (auto& [pid, fd] : leaders_)
+        if (fd >= 0) ::close(fd);
+}
+
+void PosixSys::reaped(pid_t pid) {
+    auto it = leaders_.find(pid);
+    if (it == leaders_.end()) return;
+    if (it->second >= 0) ::close(it->second);
+    leaders_.erase(it);
+}
+
 void PosixSys::kill_group(Pid pgid, int sig) {
     // Never let a zero or -1 slip through: kill(0) would hit our own group and
-    // kill(-(-1)) nonsense; a process group id is always > 1 here.
+    // kill(-(-1)) nonsense; a process group id is always > 1 here. A group
+    // cannot be recycled while it has members: Linux gives no new process
+    // a pid still in use as a process group id.
     if (pgid <= 1) return;
-    if (::kill(-pgid, sig) < 0 && errno == ESRCH) {
-        // The leader (pid == pgid) may not have reached setsid() yet; its
-        // signals are blocked until exec, so this one is delivered then.
-        ::kill(pgid, sig);
-    }
+    if (::kill(-pgid, sig) == 0 || errno != ESRCH) return;
+    // No such group: the leader (pid == pgid) may not have reached setsid()
+    // yet; its signals are blocked until exec, so one sent now is delivered
+    // then. Only a leader we have not reaped, and through its pidfd: a pid
+    // reaped, even a moment ago inside libev, may already name another
+    // process, which must never get our SIGKILL.
+    auto it = leaders_.find(pgid);
+    if (it == leaders_.end()) return;
+    if (it->second >= 0)
+        (void)pidfd_signal(it->second, sig);
+    else
+        ::kill(pgid, sig);  // no pidfd (Linux < 5.3): the pid is still ours, unreaped
 }
 
 bool PosixSys::group_alive(Pid pgid) {

@@ -7,6 +7,8 @@
 
 #include <sys/types.h>
 
+#include <map>
+
 #include "sys.h"
 
 namespace sv {
@@ -27,6 +29,13 @@ class SysHooks {
 class PosixSys : public Sys {
   public:
     explicit PosixSys(SysHooks& hooks) : hooks_(hooks) {}
+    ~PosixSys() override;
+    PosixSys(const PosixSys&) = delete;
+    PosixSys& operator=(const PosixSys&) = delete;
+
+    // The shell reaped `pid`: from now on that pid may name another process
+    // and is never signalled alone again.
+    void reaped(pid_t pid);
 
     TimePoint now() const override;
     SpawnResult spawn(std::size_t index, const SpawnPlan& plan) override;
@@ -39,6 +48,8 @@ class PosixSys : public Sys {
 
   private:
     SysHooks& hooks_;
+    // Leaders spawned and not yet reaped, with their pidfd (-1: none).
+    std::map<pid_t, int> leaders_;
 };
 
 }  // namespace sv

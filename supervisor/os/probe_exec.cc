@@ -40,6 +40,7 @@ class ExecProbe final : public PollingProbe, ExitListener {
         // and Linux does not hand out a pid still used as a process group id.
         ::kill(-pid_, SIGKILL);
         pid_ = -1;
+        close_pidfd();
         const ExecResult exec = read_exec_result(status_fd_, plan_);
         status_fd_ = -1;
         if (exec.error != 0) {
@@ -69,6 +70,7 @@ class ExecProbe final : public PollingProbe, ExitListener {
         }
         pid_ = child.pid;
         status_fd_ = child.status_fd;
+        pidfd_ = child.pidfd;
         pids_.running[pid_] = this;
     }
 
@@ -76,19 +78,31 @@ class ExecProbe final : public PollingProbe, ExitListener {
         if (status_fd_ >= 0) ::close(status_fd_);
         status_fd_ = -1;
         if (pid_ <= 0) return;
-        // The child may not have reached setsid() yet: signal the pid too.
+        // The child may not have reached setsid() yet: signal it alone too,
+        // through its pidfd, which cannot reach another process if the pid
+        // was reaped a moment ago.
         ::kill(-pid_, SIGKILL);
-        ::kill(pid_, SIGKILL);
+        if (pidfd_ >= 0)
+            (void)pidfd_signal(pidfd_, SIGKILL);
+        else
+            ::kill(pid_, SIGKILL);
+        close_pidfd();
         pids_.running.erase(pid_);
         pids_.abandoned.insert(pid_);
         pid_ = -1;
     }
 
   private:
+    void close_pidfd() {
+        if (pidfd_ >= 0) ::close(pidfd_);
+        pidfd_ = -1;
+    }
+
     ExecPids& pids_;
     const SpawnPlan plan_;
     pid_t pid_ = -1;
     int status_fd_ = -1;
+    int pidfd_ = -1;
 };
 
 }  // namespace

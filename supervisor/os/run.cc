@@ -7,6 +7,7 @@
 
 #include "config_file.h"
 #include "init.h"
+#include "rlimits.h"
 #include "shell.h"
 #include "single_command.h"
 
@@ -16,8 +17,8 @@ int run(const RunOptions& options) {
     // From the first instruction until the watchers exist, a SIGTERM must
     // neither be lost (as PID 1 an unhandled signal is simply dropped) nor
     // kill us (as a plain process): keep such signals pending until then.
-    block_handled_signals();
     const bool single = !options.command_argv.empty();
+    block_handled_signals(single ? RunMode::SingleCommand : RunMode::Config);
     Config config;
     if (single) {
         config = single_command_config({.argv = options.command_argv,
@@ -36,6 +37,7 @@ int run(const RunOptions& options) {
     if (options.log_format) config.supervisor.log_format = *options.log_format;
 
     prepare_process();
+    std::vector<Limit> inherited_limits = raise_own_limits();
     struct ev_loop* loop = ev_default_loop(EVFLAG_AUTO);
     if (!loop) {
         std::fprintf(stderr, "supervisor: fatal: cannot initialise the event loop\n");
@@ -43,7 +45,8 @@ int run(const RunOptions& options) {
     }
     const OnExit on_exit = config.supervisor.on_exit;
     const int code =
-        run_on_loop(loop, std::move(config), single ? RunMode::SingleCommand : RunMode::Config);
+        run_on_loop(loop, std::move(config), single ? RunMode::SingleCommand : RunMode::Config,
+                    std::move(inherited_limits));
     final_power_action(on_exit);
     return code;
 }

@@ -29,20 +29,13 @@ namespace sv {
 
 namespace {
 
-// Signals the supervisor acts on: the first two stop, the rest are forwarded.
-constexpr int kHandledSignals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-
-sigset_t handled_signal_set() {
+// The signals the shell watches in `mode` (core/signal_policy.h), and CHLD.
+sigset_t handled_signal_set(RunMode mode) {
     sigset_t set;
     sigemptyset(&set);
-    for (int sig : kHandledSignals) sigaddset(&set, sig);
+    for (int sig : watched_signals(mode)) sigaddset(&set, sig);
     sigaddset(&set, SIGCHLD);
     return set;
-}
-
-void unblock_handled_signals() {
-    sigset_t set = handled_signal_set();
-    ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
 }
 
 std::string wall_clock_rfc3339() {
@@ -66,7 +59,7 @@ std::vector<std::string> current_environment() {
 // The whole running supervisor: owns the loop's watchers and the core.
 class Shell final : public SysHooks, public StatusSource, public NotifySocket::Events {
   public:
-    Shell(struct ev_loop* loop, Config config, RunMode mode)
+    Shell(struct ev_loop* loop, Config config, RunMode mode, std::vector<Limit> inherited_limits)
         : loop_(loop),
           config_(std::move(config)),
           graph_(config_),
@@ -74,7 +67,7 @@ class Shell final : public SysHooks, public StatusSource, public NotifySocket::E
           logger_([this](std::string line) { output_.own_line(std::move(line)); },
                   wall_clock_rfc3339, config_.supervisor.log_format),
           notify_(loop, *this),
-          context_(make_context()),
+          context_(make_context(std::move(inherited_limits))),
           probes_(
               loop,
               [this](std::size_t i, ProbeRole role, bool ok, const std::string& detail) {
@@ -83,7 +76,8 @@ class Shell final : public SysHooks, public StatusSource, public NotifySocket::E
               },
               context_),
           sys_(*this),
-          supervisor_(config_, graph_, sys_, logger_, mode, context_) {
+          supervisor_(config_, graph_, sys_, logger_, mode, context_),
+          mode_(mode) {
         std::vector<std::string> names;
         for (const auto& s : config_.services) names.push_back(s.name);
         output_.set_service_names(names);
@@ -98,7 +92,7 @@ class Shell final : public SysHooks, public StatusSource, public NotifySocket::E
             ev_io_stop(loop_, &w->io);
             ::close(w->io.fd);
         }
-        for (auto& w : signal_watchers_) ev_signal_stop(loop_, &w);
+        for (auto& w : signal_watchers_) ev_signal_stop(loop_, w.get());
         ev_child_stop(loop_, &child_watcher_);
         ev_timer_stop(loop_, &timer_);
     }
@@ -114,19 +108,20 @@ class Shell final : public SysHooks, public StatusSource, public NotifySocket::E
                 http_.reset();
             }
         }
-        std::size_t k = 0;
-        for (int sig : kHandledSignals) {
-            ev_signal& w = signal_watchers_[k++];
-            ev_signal_init(&w, on_signal_cb, sig);
-            w.data = this;
-            ev_signal_start(loop_, &w);
+        for (int sig : watched_signals(mode_)) {
+            auto w = std::make_unique<ev_signal>();
+            ev_signal_init(w.get(), on_signal_cb, sig);
+            w->data = this;
+            ev_signal_start(loop_, w.get());
+            signal_watchers_.push_back(std::move(w));
         }
         ev_child_init(&child_watcher_, on_child_cb, 0, 0);
         child_watcher_.data = this;
         ev_child_start(loop_, &child_watcher_);
         // Signals that arrived while we were loading (blocked by run())
         // are delivered to libev's handlers from here on.
-        unblock_handled_signals();
+        const sigset_t handled = handled_signal_set(mode_);
+        ::sigprocmask(SIG_UNBLOCK, &handled, nullptr);
         // As a VM's init: the ACPI power button (KEY_POWER) stops as SIGTERM does.
         power_button_ = watch_power_button(loop_, [this]() {
             logger_.log(Level::Info, "", "power_button", "power button pressed");
@@ -155,8 +150,10 @@ class Shell final : public SysHooks, public StatusSource, public NotifySocket::E
 
     // What the OS layer learns once, before anything runs: the environment,
     // each service's identity, the notify sockets.
-    RunContext make_context() {
+    RunContext make_context(std::vector<Limit> inherited_limits) {
         RunContext c;
+        c.inherited_limits = std::move(inherited_limits);
+        c.pid1 = ::getpid() == 1;
         c.base_env = current_environment();
         c.setups.resize(config_.services.size());
         for (std::size_t i = 0; i < config_.services.size(); ++i) {
@@ -259,6 +256,7 @@ class Shell final : public SysHooks, public StatusSource, public NotifySocket::E
         auto* self = static_cast<Shell*>(w->data);
         try {
             const pid_t pid = w->rpid;
+            self->sys_.reaped(pid);
             if (self->probes_.on_child_exit(pid, w->rstatus)) {
                 self->supervisor_.on_child_exit(pid, decode_wait_status(w->rstatus),
                                                 /*orphan=*/false);
@@ -314,9 +312,10 @@ class Shell final : public SysHooks, public StatusSource, public NotifySocket::E
     Probes probes_;
     PosixSys sys_;
     Supervisor supervisor_;
+    RunMode mode_;
     std::unique_ptr<HttpServer> http_;
     std::unique_ptr<PowerButton> power_button_;
-    ev_signal signal_watchers_[std::size(kHandledSignals)];
+    std::vector<std::unique_ptr<ev_signal>> signal_watchers_;
     ev_child child_watcher_;
     ev_timer timer_;
     std::map<pid_t, std::unique_ptr<ExecPipe>> exec_pipes_;
@@ -324,13 +323,14 @@ class Shell final : public SysHooks, public StatusSource, public NotifySocket::E
 
 }  // namespace
 
-void block_handled_signals() {
-    sigset_t set = handled_signal_set();
+void block_handled_signals(RunMode mode) {
+    const sigset_t set = handled_signal_set(mode);
     ::sigprocmask(SIG_BLOCK, &set, nullptr);
 }
 
-int run_on_loop(struct ev_loop* loop, Config config, RunMode mode) {
-    Shell shell(loop, std::move(config), mode);
+int run_on_loop(struct ev_loop* loop, Config config, RunMode mode,
+                std::vector<Limit> inherited_limits) {
+    Shell shell(loop, std::move(config), mode, std::move(inherited_limits));
     return shell.run();
 }
 

@@ -99,12 +99,12 @@ class ConfigBuilder {
 
 // Everything a core test needs: config, graph, fake OS, captured log.
 struct Harness {
-    explicit Harness(Config c, RunMode mode = RunMode::Config)
+    explicit Harness(Config c, RunMode mode = RunMode::Config, RunContext context = {})
         : config(std::move(c)),
           graph(config),
           log([this](std::string line) { lines.push_back(std::move(line)); },
               [] { return std::string("2026-01-01T00:00:00.000Z"); }),
-          sup(config, graph, sys, log, mode) {}
+          sup(config, graph, sys, log, mode, context) {}
 
     Pid pid(const std::string& name) { return sys.pid_of.at(index(name)); }
     std::size_t index(const std::string& name) {

@@ -1,0 +1,66 @@
+// The signal table: see signal_policy.h.
+#include "signal_policy.h"
+
+#include <csignal>
+
+namespace sv {
+
+namespace {
+
+bool never_caught(int sig) {
+    switch (sig) {
+        case SIGKILL:
+        case SIGSTOP:
+        case SIGCHLD:
+        case SIGPIPE:
+        case SIGSEGV:
+        case SIGBUS:
+        case SIGILL:
+        case SIGFPE:
+        case SIGTRAP:
+        case SIGSYS:
+        case SIGABRT:
+        case SIGTTIN:
+        case SIGTTOU:
+            return true;
+        default:
+            return false;
+    }
+}
+
+bool manager_stop(int sig) {
+    return sig == SIGPWR || sig == SIGRTMIN + 3;
+}
+
+}  // namespace
+
+SignalAction signal_action(int sig, RunMode mode, bool pid1) {
+    if (sig == SIGTERM || sig == SIGINT) return SignalAction::Shutdown;
+    if (mode == RunMode::SingleCommand)
+        return manager_stop(sig) && pid1 ? SignalAction::Shutdown : SignalAction::Forward;
+    if (manager_stop(sig)) return SignalAction::Shutdown;
+    switch (sig) {
+        case SIGHUP:
+        case SIGQUIT:
+        case SIGUSR1:
+        case SIGUSR2:
+        case SIGWINCH:
+            return SignalAction::Forward;
+        default:
+            return SignalAction::Ignore;
+    }
+}
+
+std::vector<int> watched_signals(RunMode mode) {
+    std::vector<int> out;
+    for (int sig = 1; sig < NSIG; ++sig) {
+        if (never_caught(sig)) continue;
+        // glibc keeps the first two real-time signals for its threads.
+        if (sig > SIGSYS && sig < SIGRTMIN) continue;
+        if (mode == RunMode::Config && (sig == SIGTSTP || sig == SIGCONT)) continue;
+        out.push_back(sig);
+    }
+    return out;
+}
+
+}  // namespace sv

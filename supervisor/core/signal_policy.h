@@ -1,0 +1,44 @@
+// What the supervisor does with each signal it may receive: the one table
+// behind the shell's watchers (os/shell.cc) and the core's reaction
+// (Supervisor::on_signal). docs/lifecycle.md has it for users.
+//
+// Configuration mode:
+//   TERM, INT                 graceful shutdown (a second INT kills at once)
+//   PWR, RTMIN+3              graceful shutdown too: the stop signals of
+//                             LXC/Incus and systemd-nspawn / machinectl
+//   HUP QUIT USR1 USR2 WINCH  forwarded to every running service's group
+//   every other catchable one logged and ignored, never fatal to PID 1
+// Single-command mode (`run -- COMMAND`, as tini):
+//   TERM, INT                 stop the command with that very signal; a
+//                             second one is forwarded like the first
+//   PWR, RTMIN+3 as PID 1     graceful shutdown (the command's stop signal)
+//   every other catchable one forwarded to the command's group
+// Never caught, in either mode: KILL and STOP (cannot be), CHLD (reaping),
+// PIPE (ignored, so a write to a closed pipe fails with EPIPE instead),
+// the synchronous faults (SEGV BUS ILL FPE TRAP SYS ABRT: a handler that
+// returns would fault again), and TTIN/TTOU (job control of our own
+// terminal use). In configuration mode TSTP and CONT keep their defaults,
+// so Ctrl+Z suspends a developer's `supervisor run` as it would any program.
+#pragma once
+
+#include <vector>
+
+namespace sv {
+
+enum class RunMode {
+    Config,         // services from supervisor.toml
+    SingleCommand,  // `run -- CMD`: one critical service, tini semantics
+};
+
+enum class SignalAction {
+    Shutdown,  // begin the graceful shutdown
+    Forward,   // send it on to the services' (or the command's) process groups
+    Ignore,    // say so in the log, and do nothing
+};
+
+SignalAction signal_action(int sig, RunMode mode, bool pid1);
+
+// Every signal the shell watches in `mode`, in increasing order.
+std::vector<int> watched_signals(RunMode mode);
+
+}  // namespace sv
