@@ -2,7 +2,7 @@
 # Installs what building (and, with --test, testing) supervisor needs on
 # Debian 12, from Debian's packages only. Run as root.
 set -eu
-packages="build-essential cmake libev-dev libtomlplusplus-dev"
+packages="build-essential cmake libev-dev libtomlplusplus-dev libc-ares-dev"
 if [ "${1:-}" = "--packaging" ]; then
     # The container test's busybox root, the VM test's initramfs, kernel and
     # QEMU, and dpkg-dev for the .deb (in build-essential).

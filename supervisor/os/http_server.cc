@@ -53,6 +53,7 @@
 #include "endpoint.h"
 #include "http_parse.h"
 #include "listen.h"
+#include "oops.h"
 
 namespace sv {
 
@@ -66,6 +67,7 @@ constexpr ev_tstamp kWriteTimeout = 30.0;
 constexpr ev_tstamp kLingerTimeout = 2.0;
 constexpr ev_tstamp kAcceptPause = 0.1;  // after EMFILE with nothing to evict
 constexpr std::size_t kMaxPendingOutput = 64 * 1024;
+constexpr int kLingerReadsPerWakeup = 16;
 
 }  // namespace
 
@@ -155,7 +157,7 @@ void HttpServer::Impl::on_accept(struct ev_loop*, ev_io* w, int) noexcept {
     try {
         l->srv->accept_all(*l);
     } catch (...) {
-        // Out of memory while opening a connection: it was closed; go on.
+        oops("accepting a connection");  // the connection was closed; go on
     }
 }
 
@@ -255,6 +257,7 @@ void HttpServer::Impl::on_conn_io(struct ev_loop*, ev_io* w, int revents) noexce
         if ((revents & EV_READ) && !s->handle_read(c)) return;
         if ((revents & EV_WRITE) && !s->flush(c)) return;
     } catch (...) {
+        oops("serving an endpoint connection");
         s->close_conn(c);
     }
 }
@@ -272,6 +275,7 @@ void HttpServer::Impl::on_conn_timer(struct ev_loop* loop, ev_timer* w, int) noe
         }
         s->expire(c);
     } catch (...) {
+        oops("expiring an endpoint connection");
         s->close_conn(c);
     }
 }
@@ -319,8 +323,11 @@ void HttpServer::Impl::update_watchers(Conn* c) {
 // Returns false when the connection was closed.
 bool HttpServer::Impl::handle_read(Conn* c) {
     if (c->lingering) {
+        // Bounded per wake-up: a client that keeps sending must not hold
+        // the loop; the rest waits for the next round, and the linger
+        // timeout (2 s) ends it anyway.
         char sink[4096];
-        for (;;) {
+        for (int round = 0; round < kLingerReadsPerWakeup; ++round) {
             const ssize_t n = ::recv(c->fd, sink, sizeof sink, 0);
             if (n > 0) continue;
             if (n < 0 && errno == EINTR) continue;
@@ -328,6 +335,7 @@ bool HttpServer::Impl::handle_read(Conn* c) {
             close_conn(c);  // EOF or error: the client has our answer
             return false;
         }
+        return true;
     }
     const std::size_t before = c->in_len;
     if (before == kMaxRequestHead) return true;  // a stale EV_READ; a full buffer is never read

@@ -36,6 +36,7 @@
 #include <cstring>
 #include <vector>
 
+#include "oops.h"
 #include "proc.h"
 
 namespace sv {
@@ -120,7 +121,7 @@ void NotifySocket::on_readable(struct ev_loop*, ev_io* w, int) noexcept {
     try {
         static_cast<NotifySocket*>(w->data)->receive();
     } catch (...) {
-        // bad_alloc: the datagram is lost; the next one is read normally.
+        oops("reading a notify datagram");  // it is lost; the next one is read normally
     }
 }
 

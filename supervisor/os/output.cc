@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "line_buffer.h"
+#include "oops.h"
 #include "output_sink.h"
 
 namespace sv {
@@ -101,7 +102,7 @@ void Output::Impl::on_pipe_readable(struct ev_loop*, ev_io* w, int) noexcept {
     try {
         p->impl->read_pipe(*p);
     } catch (...) {
-        // bad_alloc while queueing: the line is lost, the loop survives.
+        oops("reading service output");  // what was read is lost; the loop goes on
     }
 }
 

@@ -14,6 +14,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+
+#include "oops.h"
 
 namespace sv {
 
@@ -26,6 +29,27 @@ constexpr std::size_t kMaxIov = std::min<std::size_t>(IOV_MAX, 64);
 // How long flush_blocking() may spend, in all, on one destination that will
 // not accept bytes.
 constexpr std::chrono::milliseconds kFlushBudget{5000};
+// Bytes written to a polled terminal after one POLLOUT: a tty reports
+// POLLOUT while fewer than 256 characters wait in its output buffer, and
+// its drivers have far more room than that, so such a write does not block.
+constexpr std::size_t kConsoleChunk = 128;
+
+// A private description of a terminal without /proc (a VM's init before its
+// first mount): a node of our own for the same device, opened and unlinked
+// at once. Needs CAP_MKNOD, which an init has. -1 when it cannot be done.
+int reopen_device_node(const struct stat& st) {
+    static unsigned counter = 0;
+    for (const char* dir : {"/run", "/tmp", "/dev", "/"}) {
+        char path[64];
+        std::snprintf(path, sizeof path, "%s/.supervisor-tty-%d-%u",
+                      std::strcmp(dir, "/") ? dir : "", static_cast<int>(::getpid()), counter++);
+        if (::mknod(path, S_IFCHR | 0600, st.st_rdev) != 0) continue;
+        const int fd = ::open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        ::unlink(path);
+        if (fd >= 0) return fd;
+    }
+    return -1;
+}
 
 // https://no-color.org: set and not empty disables colour.
 bool no_color_requested() {
@@ -60,14 +84,22 @@ OutputSink::OutputSink(struct ev_loop* loop, int orig_fd, const struct stat& st,
             std::snprintf(path, sizeof path, "/proc/self/fd/%d", orig_fd);
             // O_NOCTTY: as PID 1 (a session leader without a terminal), opening
             // a tty would otherwise make it our controlling terminal.
-            const int own = ::open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+            int own = ::open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
             if (own >= 0) {
                 fd_ = own;
                 owns_fd_ = true;
                 mode_ = Mode::Private;
+            } else if (S_ISCHR(st.st_mode) && (own = reopen_device_node(st)) >= 0) {
+                // The console of an init without /proc: never stall the
+                // services on it (see the header).
+                fd_ = own;
+                owns_fd_ = true;
+                mode_ = Mode::Private;
+                drops_ = true;
             } else {
                 fd_ = orig_fd;
                 mode_ = Mode::Polled;
+                drops_ = S_ISCHR(st.st_mode);
             }
         } else {
             fd_ = orig_fd;
@@ -87,6 +119,10 @@ OutputSink::~OutputSink() {
 
 void OutputSink::append(std::string_view a, std::string_view b, std::string_view c) {
     const std::size_t n = a.size() + b.size() + c.size();
+    if (drops_ && bytes_ > kQueueBound) {
+        ++dropped_;  // the console cannot keep up: never stall the services
+        return;
+    }
     if (chunks_.empty() || chunks_.back().room() < n) chunks_.emplace_back(std::max(kChunk, n));
     chunks_.back().put(a, b, c);
     bytes_ += n;
@@ -114,14 +150,19 @@ OutputSink::Flush OutputSink::write_some() {
     while (bytes_ > 0) {
         if (mode_ == Mode::Broken) return Flush::Failed;
         std::size_t limit = kBatch;
-        if (mode_ == Mode::Polled) {
+        // A terminal without /proc that no inherit service writes to:
+        // O_NONBLOCK on the shared description, for the duration of one
+        // write only (left set, it would break the shell we return to).
+        const bool toggled = mode_ == Mode::Polled && !fifo_ && !shared_;
+        if (mode_ == Mode::Polled && !toggled) {
             struct pollfd pfd = {fd_, POLLOUT, 0};
             const int r = ::poll(&pfd, 1, 0);
             if (r < 0 && errno == EINTR) continue;
             if (r == 0) return Flush::Blocked;
             if (r < 0 || (pfd.revents & (POLLERR | POLLNVAL))) return Flush::Failed;
             if (!(pfd.revents & POLLOUT)) return Flush::Failed;  // POLLHUP: reader gone
-            limit = PIPE_BUF;  // accepted whole by a writable pipe, so no blocking
+            // Accepted whole by a writable pipe, or by a tty, without blocking.
+            limit = fifo_ ? PIPE_BUF : kConsoleChunk;
         }
         const bool atomic_lines = shared_ && fifo_;
         if (atomic_lines) limit = PIPE_BUF;
@@ -169,6 +210,13 @@ OutputSink::Flush OutputSink::write_some() {
             msg.msg_iov = iov.data();
             msg.msg_iovlen = niov;
             n = ::sendmsg(fd_, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        } else if (toggled) {
+            const int flags = ::fcntl(fd_, F_GETFL);
+            if (flags < 0 || ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK) < 0) return Flush::Failed;
+            n = ::writev(fd_, iov.data(), static_cast<int>(niov));
+            const int saved = errno;
+            (void)::fcntl(fd_, F_SETFL, flags);
+            errno = saved;
         } else {
             n = ::writev(fd_, iov.data(), static_cast<int>(niov));
         }
@@ -187,6 +235,7 @@ void OutputSink::on_writable(struct ev_loop*, ev_io* w, int) noexcept {
     try {
         static_cast<OutputSink*>(w->data)->pump();
     } catch (...) {
+        oops("writing output");
     }
 }
 
@@ -202,6 +251,16 @@ void OutputSink::pump() {
         case Flush::Failed:
             give_up();
             return;
+    }
+    if (drops_) {
+        if (dropped_ > 0 && bytes_ < kQueueBound / 2) {
+            const std::string note = "supervisor: warning: " + std::to_string(dropped_) +
+                                     " lines of output dropped: the console could not keep up\n";
+            dropped_ = 0;
+            append(note);
+            pump();
+        }
+        return;
     }
     if (!paused_ && bytes_ > kQueueBound) {
         set_paused(true);
@@ -230,7 +289,6 @@ void OutputSink::give_up() {
 }
 
 void OutputSink::flush_blocking() {
-    using Clock = std::chrono::steady_clock;
     while (bytes_ > 0 && mode_ != Mode::Broken) {
         const Flush r = write_some();
         if (r == Flush::Done) break;

@@ -20,6 +20,16 @@
 // that it says on_pause(false). A destination that fails (EPIPE: nobody
 // reads our stdout any more) is given up: its output is dropped from then
 // on, but the pipes are still read, so services never hang on a full pipe.
+//
+// The one exception is a terminal or console without /proc (a VM's init
+// before its first mount). The sink then makes a device node of its own for
+// it (mknod, as root) to get a private non-blocking description; where that
+// cannot be done (a pseudo-terminal), it sets O_NONBLOCK on the shared
+// description for the duration of each write, unless inherit services
+// write there too, in which case it writes at most kConsoleChunk bytes per
+// POLLOUT. Either way, rather than throttle every service to the speed of a
+// serial console, it drops whole lines beyond the bound and says how many
+// once the console has caught up.
 #pragma once
 
 #include <ev.h>
@@ -74,6 +84,8 @@ class OutputSink {
     void set_shared(bool shared) { shared_ = shared; }
 
     bool broken() const { return mode_ == Mode::Broken; }
+    // Lines dropped because a polled console could not keep up (not yet said).
+    std::size_t dropped() const { return dropped_; }
     bool colour() const { return colour_; }
     bool paused() const { return paused_; }
     std::size_t queued() const { return bytes_; }
@@ -115,7 +127,9 @@ class OutputSink {
     Mode mode_ = Mode::Broken;
     bool colour_ = false;
     bool paused_ = false;
-    bool fifo_ = false;    // a pipe: writes of at most PIPE_BUF are atomic
+    bool fifo_ = false;   // a pipe: writes of at most PIPE_BUF are atomic
+    bool drops_ = false;  // a polled console: drop lines instead of back-pressure
+    std::size_t dropped_ = 0;
     bool shared_ = false;  // other writers (inherit services) share it
     std::deque<Chunk> chunks_;
     std::size_t head_ = 0;   // bytes of chunks_.front() already written

@@ -16,6 +16,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "oops.h"
+
 namespace sv {
 
 namespace {
@@ -91,7 +93,8 @@ bool PowerButton::start() {
                 [](struct ev_loop*, ev_io* w, int) noexcept {
                     try {
                         static_cast<Uevent*>(w->data)->owner->on_uevent();
-                    } catch (...) {  // bad_alloc: drop this message
+                    } catch (...) {
+                        oops("reading a uevent");  // this message is dropped
                     }
                 },
                 fd, EV_READ);
@@ -140,6 +143,7 @@ void PowerButton::try_open(const std::string& path) {
             try {
                 dev->owner->on_device(*dev);
             } catch (...) {
+                oops("reading the power button");
             }
         },
         fd, EV_READ);
@@ -197,7 +201,7 @@ void PowerButton::on_device(Device& d) {
                 try {
                     on_press_();
                 } catch (...) {
-                    // The callback logs its own failures; never into libev.
+                    oops("handling the power button");
                 }
             }
         }

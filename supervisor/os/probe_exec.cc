@@ -34,6 +34,15 @@ class ExecProbe final : public PollingProbe, ExitListener {
     ~ExecProbe() override { cancel_attempt(); }
 
     void exited(int wait_status) override {
+        try {
+            finish(wait_status);
+        } catch (...) {
+            recover("ending an exec probe attempt");
+        }
+    }
+
+  private:
+    void finish(int wait_status) {
         pids_.running.erase(pid_);
         // Whatever the probe left in its group goes with it. The pid cannot
         // name another group yet: it was reaped just now, in this iteration,

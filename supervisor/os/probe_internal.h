@@ -30,14 +30,20 @@
 #include "spawn_plan.h"
 #include "sys.h"
 
+namespace sv {
+class Resolver;
+}
+
 namespace sv::probe_detail {
 
 // What a probe needs from its owner (Probes::Impl).
 class ProbeHost {
   public:
     virtual struct ev_loop* loop() = 0;
+    virtual Resolver& resolver() = 0;
     // One verdict for the core. May destroy the caller (see the rule above).
-    virtual void report(std::size_t index, ProbeRole role, bool ok, const std::string& detail) = 0;
+    virtual void report(std::size_t index, ProbeRole role, bool ok,
+                        const std::string& detail) noexcept = 0;
 
   protected:
     ~ProbeHost() = default;
@@ -71,8 +77,14 @@ class PollingProbe : public Probe {
     virtual void cancel_attempt() = 0;
 
     // Ends the current attempt with a verdict and schedules the next one.
-    // Reports last: *this may be gone when it returns.
-    void complete(bool ok, std::string detail);
+    // Reports last: *this may be gone when it returns. Never throws, so a
+    // callback that catches an exception knows *this is still there.
+    void complete(bool ok, const std::string& detail) noexcept;
+
+    // After an exception in one of its callbacks (out of memory): says so
+    // at error level (oops.h), abandons the attempt without a verdict and
+    // schedules the next one, so that a probe never stops for good.
+    void recover(const char* where) noexcept;
 
     bool running() const { return running_; }
 

@@ -8,13 +8,10 @@
 // not need it, and TLS would be a dependency for nothing.
 //
 // Addresses are resolved at every attempt, so a name whose address changes
-// is followed. A numeric host (the usual 127.0.0.1 or [::1]) resolves
-// without I/O; a name such as "localhost" goes through a blocking
-// getaddrinfo(3), which for /etc/hosts names is a file read. A name that
-// needs DNS could stall the loop for the resolver's timeout; that is the
-// price of having no resolver thread, and the reason docs suggest numeric
-// addresses. When a name has several addresses (localhost: ::1 and
-// 127.0.0.1) each is tried in turn within the same attempt.
+// is followed, without ever blocking the loop (resolver.h: numeric hosts
+// and "localhost" need no lookup, names go to c-ares). When a name has
+// several addresses (localhost: 127.0.0.1 and ::1) each is tried in turn
+// within the same attempt, all within the attempt's timeout.
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -27,6 +24,7 @@
 
 #include "address.h"
 #include "probe_internal.h"
+#include "resolver.h"
 
 namespace sv::probe_detail {
 
@@ -62,34 +60,6 @@ bool parse_target(const ProbeConfig& config, Target& t) {
     return true;
 }
 
-// Resolves host:port; numeric first (no I/O), then a blocking lookup (see top).
-int resolve(const Target& t, std::vector<sockaddr_storage>& out, std::vector<socklen_t>& lens,
-            std::string& error) {
-    struct addrinfo hints = {};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-    struct addrinfo* res = nullptr;
-    int rc = ::getaddrinfo(t.host.c_str(), t.port.c_str(), &hints, &res);
-    if (rc == EAI_NONAME) {
-        hints.ai_flags = 0;
-        rc = ::getaddrinfo(t.host.c_str(), t.port.c_str(), &hints, &res);
-    }
-    if (rc != 0) {
-        error = "resolve " + t.shown + ": " +
-                (rc == EAI_SYSTEM ? std::string(std::strerror(errno)) : ::gai_strerror(rc));
-        return -1;
-    }
-    for (struct addrinfo* ai = res; ai; ai = ai->ai_next) {
-        sockaddr_storage ss = {};
-        std::memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
-        out.push_back(ss);
-        lens.push_back(ai->ai_addrlen);
-    }
-    ::freeaddrinfo(res);
-    return 0;
-}
-
 class NetProbe final : public PollingProbe {
   public:
     NetProbe(ProbeHost& host, std::size_t index, ProbeRole role, const ProbeConfig& config)
@@ -107,18 +77,32 @@ class NetProbe final : public PollingProbe {
             return;
         }
         addrs_.clear();
-        lens_.clear();
         next_addr_ = 0;
         last_error_ = 0;
-        std::string error;
-        if (resolve(target_, addrs_, lens_, error) < 0) {
-            complete(false, error);
-            return;
-        }
-        connect_next();
+        state_ = State::Resolving;
+        // Never blocks: a numeric host is answered at once, a name by
+        // c-ares (resolver.h); either way from the loop, later.
+        lookup_ = host_.resolver().resolve(
+            target_.host, target_.port,
+            [this](std::vector<ResolvedAddress> addrs, std::string error) {
+                lookup_ = 0;
+                try {
+                    if (addrs.empty()) {
+                        state_ = State::Idle;
+                        complete(false, "resolve " + target_.shown + ": " + error);
+                        return;
+                    }
+                    addrs_ = std::move(addrs);
+                    connect_next();
+                } catch (...) {
+                    recover("connecting a tcp/http probe");
+                }
+            });
     }
 
     void cancel_attempt() override {
+        if (lookup_ != 0) host_.resolver().cancel(lookup_);
+        lookup_ = 0;
         ev_io_stop(host_.loop(), &io_);
         if (fd_ >= 0) ::close(fd_);
         fd_ = -1;
@@ -126,7 +110,7 @@ class NetProbe final : public PollingProbe {
     }
 
   private:
-    enum class State { Idle, Connecting, Sending, Receiving };
+    enum class State { Idle, Resolving, Connecting, Sending, Receiving };
 
     static void on_io(struct ev_loop*, ev_io* w, int) noexcept {
         auto* self = static_cast<NetProbe*>(w->data);
@@ -142,11 +126,12 @@ class NetProbe final : public PollingProbe {
                     self->receive();
                     break;
                 case State::Idle:
+                case State::Resolving:
                     ev_io_stop(self->host_.loop(), w);
                     break;
             }
         } catch (...) {
-            // bad_alloc: the attempt's timeout ends it.
+            self->recover("running a tcp/http probe");
         }
     }
 
@@ -164,8 +149,8 @@ class NetProbe final : public PollingProbe {
 
     void connect_next() {
         while (next_addr_ < addrs_.size()) {
-            const sockaddr_storage& sa = addrs_[next_addr_];
-            socklen_t len = lens_[next_addr_];
+            const sockaddr_storage& sa = addrs_[next_addr_].addr;
+            const socklen_t len = addrs_[next_addr_].len;
             ++next_addr_;
             fd_ = ::socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
             if (fd_ < 0) {
@@ -262,8 +247,8 @@ class NetProbe final : public PollingProbe {
     const bool http_;
     bool valid_ = false;
     Target target_;
-    std::vector<sockaddr_storage> addrs_;
-    std::vector<socklen_t> lens_;
+    std::vector<ResolvedAddress> addrs_;
+    std::uint64_t lookup_ = 0;  // the lookup in flight, or 0
     std::size_t next_addr_ = 0;
     int last_error_ = 0;
     int fd_ = -1;

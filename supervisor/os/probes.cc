@@ -18,7 +18,9 @@
 #include <map>
 #include <utility>
 
+#include "oops.h"
 #include "probe_internal.h"
+#include "resolver.h"
 
 namespace sv {
 
@@ -75,7 +77,8 @@ void PollingProbe::on_interval(struct ev_loop* loop, ev_timer* w, int) noexcept 
         ev_timer_start(loop, &self->timeout_timer_);
         self->start_attempt();  // may complete and destroy *self: nothing after
     } catch (...) {
-        // bad_alloc: this attempt never completes; its timeout will.
+        // complete() does not throw, so *self is still there.
+        self->recover("starting a probe attempt");
     }
 }
 
@@ -85,10 +88,23 @@ void PollingProbe::on_timeout(struct ev_loop*, ev_timer* w, int) noexcept {
         self->cancel_attempt();
         self->complete(false, "timed out after " + format_duration(self->config_.timeout));
     } catch (...) {
+        self->recover("timing out a probe attempt");
     }
 }
 
-void PollingProbe::complete(bool ok, std::string detail) {
+void PollingProbe::recover(const char* where) noexcept {
+    oops(where);
+    try {
+        cancel_attempt();
+    } catch (...) {
+        oops(where);
+    }
+    ev_timer_stop(host_.loop(), &timeout_timer_);
+    running_ = false;
+    schedule(std::max(seconds(config_.interval), kMinGap));
+}
+
+void PollingProbe::complete(bool ok, const std::string& detail) noexcept {
     struct ev_loop* loop = host_.loop();
     ev_timer_stop(loop, &timeout_timer_);
     running_ = false;
@@ -117,9 +133,15 @@ struct Probes::Impl final : ProbeHost {
     struct ev_loop* loop() override {
         return loop_;
     }
+    Resolver& resolver() override { return resolver_; }
 
-    void report(std::size_t index, ProbeRole role, bool ok, const std::string& detail) override {
-        if (on_result) on_result(index, role, ok, detail);
+    void report(std::size_t index, ProbeRole role, bool ok,
+                const std::string& detail) noexcept override {
+        try {
+            if (on_result) on_result(index, role, ok, detail);
+        } catch (...) {
+            oops("handling a probe's verdict");
+        }
     }
 
     void stop(std::size_t index, ProbeRole role) {
@@ -141,6 +163,7 @@ struct Probes::Impl final : ProbeHost {
     const RunContext& context;
     std::map<Key, std::unique_ptr<Probe>> probes;
     ExecPids exec_pids;
+    Resolver resolver_{loop_};
 };
 
 Probes::Probes(struct ev_loop* loop, ResultFn on_result, const RunContext& context)

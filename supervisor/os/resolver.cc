@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "oops.h"
+
 namespace sv {
 
 namespace {
@@ -227,8 +229,9 @@ void Resolver::on_deliver(struct ev_loop*, ev_timer* w, int) noexcept {
     try {
         static_cast<Resolver*>(w->data)->deliver_ready();
     } catch (...) {
-        // A callback threw (out of memory): the lookups not yet delivered
-        // are lost, and the probes' own timeouts end those attempts.
+        // The lookups not yet delivered are lost; the probes' own timeouts
+        // end those attempts.
+        oops("delivering a name lookup");
     }
 }
 

@@ -17,6 +17,7 @@
 #include "identity_lookup.h"
 #include "log.h"
 #include "notify_socket.h"
+#include "oops.h"
 #include "output.h"
 #include "posix_sys.h"
 #include "power_button.h"
@@ -85,9 +86,11 @@ class Shell final : public SysHooks, public StatusSource, public NotifySocket::E
             std::any_of(config_.services.begin(), config_.services.end(),
                         [](const ServiceConfig& s) { return s.log == LogMode::Inherit; }));
         logger_.set_min_level(mode == RunMode::SingleCommand ? Level::Error : Level::Info);
+        set_oops_logger(&logger_);
     }
 
     ~Shell() {
+        set_oops_logger(nullptr);
         for (auto& [pid, w] : exec_pipes_) {
             ev_io_stop(loop_, &w->io);
             ::close(w->io.fd);
@@ -223,7 +226,8 @@ class Shell final : public SysHooks, public StatusSource, public NotifySocket::E
             if (services[i].pid() == pid) output_.read_available(i);
     }
 
-    void after_event() {
+    // Re-arms the one timer at the core's next deadline, or ends the loop.
+    void after_event() noexcept {
         if (supervisor_.finished()) {
             ev_timer_stop(loop_, &timer_);
             ev_break(loop_, EVBREAK_ALL);
@@ -247,8 +251,9 @@ class Shell final : public SysHooks, public StatusSource, public NotifySocket::E
         try {
             supervisor_.on_signal(sig);
             after_event();
-        } catch (const std::exception& e) {
-            report_exception(e);
+        } catch (...) {
+            oops("handling a signal");
+            after_event();
         }
     }
 
@@ -268,8 +273,9 @@ class Shell final : public SysHooks, public StatusSource, public NotifySocket::E
                 self->supervisor_.on_child_exit(pid, decode_wait_status(w->rstatus));
             }
             self->after_event();
-        } catch (const std::exception& e) {
-            self->report_exception(e);
+        } catch (...) {
+            oops("handling a child's exit");
+            self->after_event();
         }
     }
 
@@ -279,8 +285,9 @@ class Shell final : public SysHooks, public StatusSource, public NotifySocket::E
         try {
             self->resolve_exec(pipe->pid);  // destroys `pipe`
             self->after_event();
-        } catch (const std::exception& e) {
-            self->report_exception(e);
+        } catch (...) {
+            oops("reading an exec status");
+            self->after_event();
         }
     }
 
@@ -289,16 +296,9 @@ class Shell final : public SysHooks, public StatusSource, public NotifySocket::E
         try {
             self->supervisor_.on_time(self->sys_.now());
             self->after_event();
-        } catch (const std::exception& e) {
-            self->report_exception(e);
-        }
-    }
-
-    void report_exception(const std::exception& e) noexcept {
-        // The loop must not die: log and carry on (std::bad_alloc included).
-        try {
-            logger_.log(Level::Error, "", "internal", std::string("internal error: ") + e.what());
         } catch (...) {
+            oops("handling a deadline");
+            self->after_event();  // the timer must be re-armed
         }
     }
 

@@ -295,3 +295,66 @@ def test_a_limit_that_is_hit_is_named_with_its_value(tmp_path):
         if p.poll() is None:
             os.killpg(p.pid, signal.SIGKILL)
             p.wait()
+
+
+# --- a console that cannot keep up -------------------------------------------
+
+def test_a_stalled_console_without_proc_never_blocks_the_loop_or_the_services(tmp_path, events):
+    """As a VM's init before /proc: stdout is a terminal that cannot be
+    reopened non-blocking. Nobody reads it here (a stalled serial console):
+    the endpoint keeps answering, a chatty service is never throttled, and
+    the lines that could not be shown are counted, not silently lost."""
+    import pty
+    port = free_port()
+    cfg = f"""
+[supervisor]
+health_listen = "127.0.0.1:{port}"
+[services.chatty]
+command = "i=0; while [ $i -lt 20000 ]; do echo line $i of chatter to fill the console; i=$((i+1)); done; {STAMP} {events} chatty done; exec sleep 1000"
+[services.steady]
+command = ["{CATCHER}", "{events}", "steady"]
+"""
+    path = write_config(tmp_path, cfg)
+    master, slave = pty.openpty()
+    p = subprocess.Popen(["unshare", "-fpm", "--propagation", "private", "sh", "-c",
+                          f"umount -l /proc && exec {BIN} run -c {path}"],
+                         stdin=subprocess.DEVNULL, stdout=slave, stderr=slave,
+                         start_new_session=True)
+    os.close(slave)
+    try:
+        # The chatty service gets through its 20 000 lines although nobody
+        # reads the terminal: it is not throttled to the console's pace.
+        wait_events(events, 1, "chatty", "done", timeout=20)
+        t0 = time.monotonic()
+        assert wait_http(port, "/livez", timeout=5) == "ok\n"
+        assert time.monotonic() - t0 < 2
+        # Now the console catches up: what was dropped is said.
+        os.set_blocking(master, False)
+        seen = b""
+        deadline = time.monotonic() + 20
+        while b"lines of output dropped: the console could not keep up" not in seen:
+            assert time.monotonic() < deadline, seen[-2000:]
+            try:
+                seen += os.read(master, 65536)
+            except BlockingIOError:
+                time.sleep(0.01)  # polling the pty master, bounded
+            except OSError:
+                break
+        assert b"lines of output dropped" in seen
+        kids = wait_until(lambda: open(f"/proc/{p.pid}/task/{p.pid}/children").read().split(),
+                          5, "the supervisor")
+        os.kill(int(kids[0]), signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        while p.poll() is None and time.monotonic() < deadline:
+            try:
+                os.read(master, 65536)
+            except BlockingIOError:
+                time.sleep(0.01)  # keep the console drained until it exits, bounded
+            except OSError:
+                break
+        assert p.wait(5) == 0
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+        os.close(master)
