@@ -1,20 +1,38 @@
 #!/bin/sh
-# Builds the parse_request fuzzer with Debian's clang (libFuzzer, ASan,
-# UBSan) straight from supervisor/core/http_parse.cc and runs it for a bounded
-# time. Usage: fuzz/build_and_run.sh [SECONDS]   (default 30)
-# Needs: clang (Debian's clang-14 or later ships libFuzzer). Exit status is
-# libFuzzer's: 0 when no crash was found.
+# Builds a libFuzzer target with Debian's clang (libFuzzer, ASan, UBSan)
+# straight from the core's sources and runs it for a bounded time.
+#   fuzz/build_and_run.sh [http|config] [SECONDS]   (default: http, 30)
+#   http    the HTTP request parser (core/http_parse.cc)
+#   config  the configuration loader, graph and check report (core/)
+# Needs: clang (Debian's clang-14 or later ships libFuzzer) and, for config,
+# libtomlplusplus-dev. Exit status is libFuzzer's: 0 when no crash was found.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
+case "${1:-http}" in
+    http|config) target=${1:-http}; shift 2>/dev/null || true ;;
+    *) target=http ;;
+esac
 seconds=${1:-30}
 out=${FUZZ_OUT:-$root/build-fuzz}
-mkdir -p "$out/corpus"
+mkdir -p "$out/corpus_$target"
 CXX=${CXX:-clang++}
-"$CXX" -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -I"$root/supervisor/core" "$here/http_parse_fuzz.cc" "$root/supervisor/core/http_parse.cc" \
-    -o "$out/http_parse_fuzz"
+flags="-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
+if [ "$target" = http ]; then
+    # shellcheck disable=SC2086
+    "$CXX" $flags -I"$root/supervisor/core" "$here/http_parse_fuzz.cc" \
+        "$root/supervisor/core/http_parse.cc" -o "$out/http_parse_fuzz"
+    binary=$out/http_parse_fuzz
+    max_len=9000
+else
+    # The whole pure core: the loader pulls in most of it, and it is small.
+    # shellcheck disable=SC2086
+    "$CXX" $flags -I"$root/supervisor/core" "$here/config_fuzz.cc" \
+        "$root"/supervisor/core/*.cc -o "$out/config_fuzz"
+    binary=$out/config_fuzz
+    max_len=4096
+fi
 # New inputs go to the scratch corpus in the build dir; the seeds in
-# fuzz/corpus stay as checked in.
-exec "$out/http_parse_fuzz" -max_total_time="$seconds" -max_len=9000 -timeout=10 \
-    -artifact_prefix="$out/" "$out/corpus" "$here/corpus"
+# fuzz/corpus_* stay as checked in.
+exec "$binary" -max_total_time="$seconds" -max_len=$max_len -timeout=10 \
+    -artifact_prefix="$out/$target-" "$out/corpus_$target" "$here/corpus_$target"

@@ -6,13 +6,37 @@
 
 namespace sv {
 
+namespace {
+
+// A message is one line, whatever it quotes from the file: a value with a
+// newline in it ("1\n2") is shown with the escape, as TOML writes it.
+std::string one_line(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (const char c : text) {
+        if (c == '\n')
+            out += "\\n";
+        else if (c == '\r')
+            out += "\\r";
+        else if (c == '\t')
+            out += "\\t";
+        else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            out += '?';
+        else
+            out += c;
+    }
+    return out;
+}
+
+}  // namespace
+
 ConfigError::ConfigError(std::string file, SourcePos pos, std::string message)
-    : std::runtime_error(pos.line > 0 ? file + ":" + std::to_string(pos.line) + ":" +
-                                            std::to_string(pos.column) + ": " + message
-                                      : file + ": " + message),
+    : std::runtime_error(pos.line > 0 ? one_line(file) + ":" + std::to_string(pos.line) + ":" +
+                                            std::to_string(pos.column) + ": " + one_line(message)
+                                      : one_line(file) + ": " + one_line(message)),
       file_(std::move(file)),
       pos_(pos),
-      message_(std::move(message)) {}
+      message_(one_line(message)) {}
 
 bool ServiceConfig::is_success(int exit_code) const {
     return std::find(success_codes.begin(), success_codes.end(), exit_code) != success_codes.end();

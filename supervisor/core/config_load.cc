@@ -22,6 +22,7 @@
 #include "config.h"
 #include "config_reader.h"
 #include "graph.h"
+#include "toml_text.h"
 
 namespace sv {
 
@@ -336,12 +337,42 @@ Config Loader::load(const toml::table& root) const {
 
 }  // namespace
 
+namespace {}  // namespace
+
+namespace {
+
+// toml++'s error as a ConfigError (which keeps it on one line).
+ConfigError parse_error(const toml::parse_error& err, const std::string& file,
+                        std::string_view original) {
+    const SourcePos pos = pos_of(err.source());
+    // The masked copy says '?' where the user wrote a non-ASCII character.
+    const std::string cp = non_ascii_at(original, pos.line, pos.column);
+    if (!cp.empty())
+        return ConfigError(file, pos,
+                           "the character " + cp +
+                               " is not allowed here (non-ASCII characters belong in quoted "
+                               "strings and comments)");
+    return ConfigError(file, pos, std::string(err.description()));
+}
+
+}  // namespace
+
 Config parse_config(std::string_view text, const std::string& file) {
+    // The order matters: see toml_text.h.
+    check_control_characters(text, file);
+    if (has_non_ascii(text)) {
+        try {
+            (void)toml::parse(mask_non_ascii(text), std::string_view(file));
+        } catch (const toml::parse_error& err) {
+            throw parse_error(err, file, text);
+        }
+        check_escapes(text, file);
+    }
     toml::table root;
     try {
         root = toml::parse(text, std::string_view(file));
     } catch (const toml::parse_error& err) {
-        throw ConfigError(file, pos_of(err.source()), std::string(err.description()));
+        throw parse_error(err, file, text);
     }
     Config cfg = Loader(file).load(root);
     Graph graph(cfg);  // throws on unknown dependencies and cycles

@@ -671,3 +671,24 @@ TEST(EditDistance, CountsSwapsAsOne) {
 
 }  // namespace
 }  // namespace sv
+
+namespace sv {
+namespace {
+
+TEST(ConfigIds, OneRangeForIntegersAndStrings) {
+    // A uid written as any string can never wrap round to 0 (root).
+    for (const char* v : {"\"4294967295\"", "\"4294967296\"", "\"123456789012345678901\"",
+                          "4294967295", "4294967296"}) {
+        const std::string text = std::string("[services.a]\ncommand = \"x\"\nuser = ") + v + "\n";
+        std::string value = v;
+        if (value.front() == '"') value = value.substr(1, value.size() - 2);
+        EXPECT_EQ(error_of(text),
+                  "t.toml:3:8: user: " + value + " is out of range (0..4294967294)");
+    }
+    EXPECT_EQ(parse("[services.a]\ncommand = \"x\"\ngroup = \"4294967294\"\n").services[0].group,
+              "4294967294");
+    EXPECT_EQ(parse("[services.a]\ncommand = \"x\"\nuser = \"0\"\n").services[0].user, "0");
+}
+
+}  // namespace
+}  // namespace sv
