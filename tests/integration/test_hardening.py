@@ -358,3 +358,72 @@ command = ["{CATCHER}", "{events}", "steady"]
             os.killpg(p.pid, signal.SIGKILL)
             p.wait()
         os.close(master)
+
+
+# --- under memory pressure ---------------------------------------------------
+
+def memory_cgroup(tmp_path, limit):
+    """A cgroup (v1 memory controller) with `limit` bytes, or None."""
+    base = "/sys/fs/cgroup/memory"
+    if not os.path.isdir(base):
+        return None
+    path = os.path.join(base, f"supervisor-test-{os.getpid()}-{tmp_path.name[-8:]}")
+    try:
+        os.mkdir(path)
+        with open(os.path.join(path, "memory.limit_in_bytes"), "w") as f:
+            f.write(str(limit))
+        try:
+            with open(os.path.join(path, "memory.memsw.limit_in_bytes"), "w") as f:
+                f.write(str(limit))
+        except OSError:
+            pass  # no swap accounting: with no swap the first limit suffices
+    except OSError:
+        return None
+    return path
+
+
+def test_an_oom_killed_service_is_reported_and_restarted(tmp_path, events):
+    cg = memory_cgroup(tmp_path, 64 * 1024 * 1024)
+    if cg is None:
+        pytest.skip("no writable cgroup v1 memory controller on this machine "
+                    "(/sys/fs/cgroup/memory): cannot set a memory limit")
+    port = free_port()
+    cfg = f"""
+[supervisor]
+health_listen = "127.0.0.1:{port}"
+[services.hog]
+command = ["/usr/bin/python3", "-c", "import os, sys; os.system('{STAMP} {events} hog run'); b = bytearray(256 * 1024 * 1024); print(len(b))"]
+restart = "on-failure"
+restart_delay = "200ms"
+critical = false
+[services.steady]
+command = ["{CATCHER}", "{events}", "steady"]
+"""
+    def enter_cgroup():
+        with open(os.path.join(cg, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+    try:
+        full = ["unshare", "-fp", "--mount-proc", BIN, "run", "-c", write_config(tmp_path, cfg)]
+        env = dict(os.environ, NO_COLOR="1")
+        p = subprocess.Popen(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                             preexec_fn=enter_cgroup, start_new_session=True)
+        err = Stream(p.stderr)
+        try:
+            # The kernel's OOM killer ends the hog; the supervisor says so
+            # plainly, survives, and restarts it.
+            err.wait_for(r"hog: (exited with status 137|killed by signal SIGKILL)", 30)
+            wait_events(events, 2, "hog", "run", timeout=30)
+            assert wait_http(port, "/livez", timeout=5) == "ok\n"
+            assert [e[1] for e in read_events(events) if e[0] == "steady"] == ["started"]
+            kids = open(f"/proc/{p.pid}/task/{p.pid}/children").read().split()
+            os.kill(int(kids[0]), signal.SIGTERM)
+            assert p.wait(15) == 0, err.text()
+        finally:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+    finally:
+        try:
+            os.rmdir(cg)
+        except OSError:
+            pass
