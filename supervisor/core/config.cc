@@ -42,6 +42,17 @@ bool ServiceConfig::is_success(int exit_code) const {
     return std::find(success_codes.begin(), success_codes.end(), exit_code) != success_codes.end();
 }
 
+bool same_definition(const ServiceConfig& a, const ServiceConfig& b) {
+    ServiceConfig x = a, y = b;
+    for (ServiceConfig* s : {&x, &y}) {
+        s->pos = {};
+        s->ready.pos = {};
+        s->health.pos = {};
+        s->depends_on_pos.clear();
+    }
+    return x == y;
+}
+
 int Config::find(std::string_view name) const {
     for (std::size_t i = 0; i < services.size(); ++i)
         if (services[i].name == name) return static_cast<int>(i);

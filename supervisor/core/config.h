@@ -22,6 +22,7 @@ namespace sv {
 struct SourcePos {
     int line = 0;  // 1-based; 0 = unknown (e.g. the file itself)
     int column = 0;
+    bool operator==(const SourcePos&) const = default;
 };
 
 // A configuration error. what() is the full "FILE:LINE:COLUMN: message".
@@ -55,6 +56,7 @@ struct ProbeConfig {
     Duration start_timeout{60000};  // ready only
     int failures = 3;               // health only
     SourcePos pos;                  // of the section header
+    bool operator==(const ProbeConfig&) const = default;
 };
 
 struct ServiceConfig {
@@ -87,7 +89,13 @@ struct ServiceConfig {
     ProbeConfig health;  // kind None: no liveness probe
 
     bool is_success(int exit_code) const;
+    bool operator==(const ServiceConfig&) const = default;
 };
+
+// The same service, as far as running it goes: every key equal, wherever in
+// the file it was written (positions are not compared). A reload restarts a
+// service whose definition is not the same.
+bool same_definition(const ServiceConfig& a, const ServiceConfig& b);
 
 struct SupervisorConfig {
     std::string health_listen = "127.0.0.1:9180";  // "" turns the endpoint off

@@ -50,6 +50,7 @@ struct Identity {
     std::string name;   // for USER/LOGNAME; empty: leave them alone
     std::string home;   // for HOME
     std::string error;  // "unknown user 'app'": the service cannot start
+    bool operator==(const Identity&) const = default;
 };
 
 // `user`/`group` as configured (empty: not set), and what the lookups found

@@ -33,14 +33,13 @@ Field str(const char* key, std::string v) {
 
 }  // namespace
 
-Service::Service(std::size_t index, const ServiceConfig& config, SpawnPlan plan, Sys& sys,
-                 Logger& log)
-    : index_(index),
-      config_(config),
+Service::Service(std::size_t id, ServiceConfig config, SpawnPlan plan, Sys& sys, Logger& log)
+    : id_(id),
+      config_(std::move(config)),
       plan_(std::move(plan)),
-      sys_(sys),
-      log_(log),
-      next_delay_(std::max(config.restart_delay, kMinRestartDelay)) {}
+      sys_(&sys),
+      log_(&log),
+      next_delay_(std::max(config_.restart_delay, kMinRestartDelay)) {}
 
 bool Service::polls_readiness() const {
     return config_.ready.kind != ProbeKind::None && config_.ready.kind != ProbeKind::Notify;
@@ -56,8 +55,13 @@ bool Service::ended() const {
 }
 
 bool Service::down() const {
-    return pgid_ == 0 &&
-           (ended() || state_ == ServiceState::Pending || state_ == ServiceState::Backoff);
+    return pgid_ == 0 && (ended() || state_ == ServiceState::Pending ||
+                          state_ == ServiceState::Backoff || state_ == ServiceState::Stopped);
+}
+
+bool Service::running() const {
+    return state_ == ServiceState::Starting || state_ == ServiceState::Ready ||
+           state_ == ServiceState::Unhealthy;
 }
 
 void Service::set_state(TimePoint now, ServiceState s) {
@@ -68,7 +72,7 @@ void Service::set_state(TimePoint now, ServiceState s) {
 
 void Service::cant_happen(const char* event) {
     // Said at error level: if it ever happens, somebody must hear of it.
-    log_.log(Level::Error, name(), "cant_happen",
+    log_->log(Level::Error, name(), "cant_happen",
              std::string("can't happen: ") + event + " in state " + state_name(state_));
 }
 
@@ -87,7 +91,7 @@ void Service::start(TimePoint now) {
     after_stop_ = AfterStop::End;
     SpawnResult r;
     if (plan_.error.empty()) {
-        r = sys_.spawn(index_, plan_);
+        r = sys_->spawn(id_, plan_);
     } else {
         r.what = plan_.error;  // known before any attempt: an unknown user, …
     }
@@ -97,7 +101,7 @@ void Service::start(TimePoint now) {
         set_state(now, ServiceState::Failed);
         std::string why = r.what.empty() ? r.why : r.what;
         if (!r.what.empty() && !r.why.empty()) why += ": " + r.why;
-        log_.log(Level::Error, name(), "spawn_failed", "cannot start: " + why, {str("error", why)});
+        log_->log(Level::Error, name(), "spawn_failed", "cannot start: " + why, {str("error", why)});
         return;
     }
     pid_ = r.pid;
@@ -124,11 +128,11 @@ void Service::on_exec_result(TimePoint now, const ExecResult& result) {
         set_state(now, ServiceState::Failed);
         const std::string what =
             result.what.empty() ? "cannot execute " + config_.argv[0] : result.what;
-        log_.log(Level::Error, name(), "exec_failed", what + ": " + result.why,
+        log_->log(Level::Error, name(), "exec_failed", what + ": " + result.why,
                  {str("error", result.why), str("stage", result.what)});
         return;
     }
-    log_.log(Level::Info, name(), "started", "started (pid " + std::to_string(pid_) + ")",
+    log_->log(Level::Info, name(), "started", "started (pid " + std::to_string(pid_) + ")",
              {num("pid", pid_)});
     if (state_ != ServiceState::Starting) return;      // stop already requested
     if (config_.type == ServiceType::Oneshot) return;  // runs until it exits
@@ -136,7 +140,7 @@ void Service::on_exec_result(TimePoint now, const ExecResult& result) {
         (config_.ready.kind == ProbeKind::Notify && notified_ready_)) {
         become_ready(now);
     } else if (polls_readiness()) {
-        sys_.start_probe(index_, ProbeRole::Ready, config_.ready);
+        sys_->start_probe(id_, ProbeRole::Ready, config_.ready);
     }
 }
 
@@ -150,10 +154,10 @@ void Service::on_notify_ready(TimePoint now) {
 void Service::become_ready(TimePoint now) {
     ready_deadline_.reset();
     set_state(now, ServiceState::Ready);
-    log_.log(Level::Info, name(), "ready", "ready");
-    if (polls_readiness()) sys_.stop_probe(index_, ProbeRole::Ready);
+    log_->log(Level::Info, name(), "ready", "ready");
+    if (polls_readiness()) sys_->stop_probe(id_, ProbeRole::Ready);
     if (config_.health.kind != ProbeKind::None)
-        sys_.start_probe(index_, ProbeRole::Health, config_.health);
+        sys_->start_probe(id_, ProbeRole::Health, config_.health);
 }
 
 void Service::on_probe_result(TimePoint now, ProbeRole role, bool ok, const std::string& detail) {
@@ -162,7 +166,7 @@ void Service::on_probe_result(TimePoint now, ProbeRole role, bool ok, const std:
         if (ok) {
             become_ready(now);
         } else {
-            log_.log(Level::Debug, name(), "not_ready", "not ready yet: " + detail);
+            log_->log(Level::Debug, name(), "not_ready", "not ready yet: " + detail);
         }
         return;
     }
@@ -173,12 +177,12 @@ void Service::on_probe_result(TimePoint now, ProbeRole role, bool ok, const std:
         return;
     }
     ++health_failures_;
-    log_.log(Level::Warn, name(), "health_failed",
+    log_->log(Level::Warn, name(), "health_failed",
              "health check failed (" + std::to_string(health_failures_) + "/" +
                  std::to_string(config_.health.failures) + "): " + detail,
              {num("failures", health_failures_), str("detail", detail)});
     if (health_failures_ >= config_.health.failures) {
-        log_.log(Level::Warn, name(), "unhealthy",
+        log_->log(Level::Warn, name(), "unhealthy",
                  "unhealthy after " + std::to_string(health_failures_) +
                      " failed health checks; stopping it");
         begin_stop(now, config_.stop_signal, AfterStop::Restart);
@@ -187,20 +191,20 @@ void Service::on_probe_result(TimePoint now, ProbeRole role, bool ok, const std:
 }
 
 void Service::stop_probes() {
-    if (polls_readiness()) sys_.stop_probe(index_, ProbeRole::Ready);
-    if (config_.health.kind != ProbeKind::None) sys_.stop_probe(index_, ProbeRole::Health);
+    if (polls_readiness()) sys_->stop_probe(id_, ProbeRole::Ready);
+    if (config_.health.kind != ProbeKind::None) sys_->stop_probe(id_, ProbeRole::Health);
 }
 
 void Service::begin_stop(TimePoint now, int sig, AfterStop after, const char* what) {
     after_stop_ = after;
     ready_deadline_.reset();
     stop_probes();
-    if (pgid_ > 0) sys_.kill_group(pgid_, sig);
+    if (pgid_ > 0) sys_->kill_group(pgid_, sig);
     stop_signal_sent_ = sig;
     stop_sent_at_ = now;
     stop_deadline_ = now + config_.stop_grace;
     set_state(now, ServiceState::Stopping);
-    log_.log(Level::Info, name(), "stopping",
+    log_->log(Level::Info, name(), "stopping",
              std::string(what) + " (" + signal_name(sig) + ", grace " +
                  format_duration(config_.stop_grace) + ")",
              {str("signal", signal_name(sig)),
@@ -228,6 +232,7 @@ void Service::stop(TimePoint now, int sig) {
         case ServiceState::Completed:
         case ServiceState::Exited:
         case ServiceState::Failed:
+        case ServiceState::Stopped:
             return;
     }
 }
@@ -245,9 +250,9 @@ void Service::kill_now(TimePoint now) {
         set_state(now, ServiceState::Stopping);
     }
     if (!killed_) {
-        sys_.kill_group(pgid_, SIGKILL);
+        sys_->kill_group(pgid_, SIGKILL);
         killed_ = true;
-        log_.log(Level::Warn, name(), "killed", "killed (SIGKILL)");
+        log_->log(Level::Warn, name(), "killed", "killed (SIGKILL)");
     }
     stop_deadline_.reset();
     if (pid_ == 0) finish_stop(now);  // leader already gone; SIGKILL is certain
@@ -265,9 +270,65 @@ void Service::fail_dependency(TimePoint now, const std::string& dependency) {
     if (state_ != ServiceState::Pending) return;
     fail_reason_ = FailReason::DependencyFailed;
     set_state(now, ServiceState::Failed);
-    log_.log(Level::Error, name(), "dependency_failed",
+    log_->log(Level::Error, name(), "dependency_failed",
              "not started: dependency '" + dependency + "' failed",
              {str("dependency", dependency)});
+}
+
+void Service::take_down(TimePoint now) {
+    switch (state_) {
+        case ServiceState::Starting:
+        case ServiceState::Ready:
+            begin_stop(now, config_.stop_signal, AfterStop::Hold);
+            return;
+        case ServiceState::Unhealthy:
+        case ServiceState::Stopping:
+            after_stop_ = AfterStop::Hold;  // already signalled; keep its grace deadline
+            return;
+        case ServiceState::Backoff:
+            restart_at_.reset();
+            [[fallthrough]];
+        case ServiceState::Pending:
+        case ServiceState::Completed:
+        case ServiceState::Exited:
+        case ServiceState::Failed:
+            killed_ = false;
+            set_state(now, ServiceState::Stopped);
+            log_->log(Level::Info, name(), "stopped", "stopped by request");
+            return;
+        case ServiceState::Stopped:
+            return;
+    }
+}
+
+void Service::release(TimePoint now) {
+    switch (state_) {
+        case ServiceState::Stopped:
+        case ServiceState::Exited:
+        case ServiceState::Failed:
+        case ServiceState::Completed:
+        case ServiceState::Backoff:
+            break;
+        default:
+            return;  // up, on its way, or stopping: nothing to release
+    }
+    restart_at_.reset();
+    restarts_ = 0;
+    next_delay_ = std::max(config_.restart_delay, kMinRestartDelay);
+    fail_reason_ = FailReason::None;
+    exec_error_ = 0;
+    killed_ = false;
+    set_state(now, ServiceState::Pending);
+}
+
+void Service::redefine(ServiceConfig config, SpawnPlan plan) {
+    if (!down()) {
+        cant_happen("redefine");
+        return;
+    }
+    config_ = std::move(config);
+    plan_ = std::move(plan);
+    next_delay_ = std::max(config_.restart_delay, kMinRestartDelay);
 }
 
 void Service::on_exit(TimePoint now, ExitStatus status) {
@@ -285,7 +346,7 @@ void Service::on_exit(TimePoint now, ExitStatus status) {
     // An exit we asked for is news, not a warning.
     const bool expected = state_ == ServiceState::Stopping || state_ == ServiceState::Unhealthy;
     const bool bad = status.signaled || !config_.is_success(status.value);
-    log_.log(
+    log_->log(
         bad && !expected ? Level::Warn : Level::Info, name(), "exited", status.describe(),
         {status.signaled ? str("signal", signal_name(status.value)) : num("code", status.value)});
     switch (state_) {
@@ -293,13 +354,13 @@ void Service::on_exit(TimePoint now, ExitStatus status) {
         case ServiceState::Unhealthy:
             // The group may outlive its leader (grandchildren): it still
             // gets SIGKILL after the grace (docs/lifecycle.md).
-            if (!killed_ && sys_.group_alive(pgid_)) return;
+            if (!killed_ && sys_->group_alive(pgid_)) return;
             finish_stop(now);
             return;
         case ServiceState::Starting:
         case ServiceState::Ready:
             stop_probes();
-            if (sys_.group_alive(pgid_)) {
+            if (sys_->group_alive(pgid_)) {
                 // Nothing left behind: the rest of its group gets the stop
                 // signal (SIGKILL after the grace), and the restart policy
                 // decides only once the group is empty, so that a new run
@@ -320,7 +381,7 @@ void Service::on_exit(TimePoint now, ExitStatus status) {
 
 void Service::on_group_member_gone(TimePoint now) {
     if ((state_ == ServiceState::Stopping || state_ == ServiceState::Unhealthy) && pid_ == 0 &&
-        pgid_ != 0 && !sys_.group_alive(pgid_))
+        pgid_ != 0 && !sys_->group_alive(pgid_))
         finish_stop(now);
 }
 
@@ -334,7 +395,16 @@ void Service::finish_stop(TimePoint now) {
         ended_naturally(now, last_exit_.value_or(ExitStatus::killed(SIGKILL)));
         return;
     }
-    if (desired_down_ || after_stop_ == AfterStop::End || after_stop_ == AfterStop::Leftovers) {
+    if (after_stop_ == AfterStop::Hold && !desired_down_) {
+        // Taken down by request: no restart policy, and a SIGKILL it
+        // needed is no verdict on a later shutdown.
+        killed_ = false;
+        set_state(now, ServiceState::Stopped);
+        log_->log(Level::Info, name(), "stopped", "stopped by request");
+        return;
+    }
+    if (desired_down_ || after_stop_ == AfterStop::End || after_stop_ == AfterStop::Leftovers ||
+        after_stop_ == AfterStop::Hold) {
         if (config_.type == ServiceType::Oneshot && last_exit_ && !last_exit_->signaled &&
             config_.is_success(last_exit_->value) && !killed_)
             set_state(now, ServiceState::Completed);
@@ -356,7 +426,7 @@ void Service::ended_naturally(TimePoint now, ExitStatus status) {
         !status.signaled && config_.is_success(status.value) && after_stop_ != AfterStop::Restart;
     if (config_.type == ServiceType::Oneshot && success) {
         set_state(now, ServiceState::Completed);
-        log_.log(Level::Info, name(), "completed", "completed");
+        log_->log(Level::Info, name(), "completed", "completed");
         return;
     }
     const bool want_restart = !desired_down_ && !no_restart_ &&
@@ -374,7 +444,7 @@ void Service::ended_naturally(TimePoint now, ExitStatus status) {
     if (config_.max_restarts > 0 && restarts_ >= static_cast<std::uint64_t>(config_.max_restarts)) {
         fail_reason_ = FailReason::TooManyRestarts;
         set_state(now, ServiceState::Failed);
-        log_.log(
+        log_->log(
             Level::Error, name(), "gave_up",
             "not restarting: max_restarts (" + std::to_string(config_.max_restarts) + ") used up");
         return;
@@ -386,7 +456,7 @@ void Service::ended_naturally(TimePoint now, ExitStatus status) {
     ++restarts_;
     restart_at_ = now + delay;
     set_state(now, ServiceState::Backoff);
-    log_.log(Level::Info, name(), "restarting", "restarting in " + format_duration(delay),
+    log_->log(Level::Info, name(), "restarting", "restarting in " + format_duration(delay),
              {num("delay_ms", static_cast<long long>(delay.count())),
               num("restarts", static_cast<long long>(restarts_))});
 }
@@ -395,16 +465,16 @@ void Service::on_time(TimePoint now) {
     if (ready_deadline_ && now >= *ready_deadline_ && state_ == ServiceState::Starting) {
         ready_deadline_.reset();
         fail_reason_ = FailReason::ReadyTimeout;
-        log_.log(Level::Error, name(), "ready_timeout",
+        log_->log(Level::Error, name(), "ready_timeout",
                  "not ready within " + format_duration(config_.ready.start_timeout));
         begin_stop(now, config_.stop_signal, AfterStop::Fail);
     }
     if (stop_deadline_ && now >= *stop_deadline_) {
         stop_deadline_.reset();
         if (pgid_ != 0 && !killed_) {
-            sys_.kill_group(pgid_, SIGKILL);
+            sys_->kill_group(pgid_, SIGKILL);
             killed_ = true;
-            log_.log(Level::Warn, name(), "killed",
+            log_->log(Level::Warn, name(), "killed",
                      "killed after grace (" + format_duration(config_.stop_grace) + ")",
                      {num("grace_ms", static_cast<long long>(config_.stop_grace.count()))});
             if (pid_ == 0) finish_stop(now);  // leader gone; the rest dies with SIGKILL

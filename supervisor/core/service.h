@@ -45,8 +45,9 @@ namespace sv {
 
 class Service {
   public:
+    // `id`: how the OS layer knows it (stable across reloads, never reused).
     // `plan`: how to spawn it (spawn_plan.h), computed once per configuration.
-    Service(std::size_t index, const ServiceConfig& config, SpawnPlan plan, Sys& sys, Logger& log);
+    Service(std::size_t id, ServiceConfig config, SpawnPlan plan, Sys& sys, Logger& log);
 
     // --- commands from the Supervisor ---
     // Spawn the process (Pending or Backoff -> Starting).
@@ -61,6 +62,17 @@ class Service {
     // A dependency can never become ready: Pending -> Failed.
     void fail_dependency(TimePoint now, const std::string& dependency);
 
+    // --- requests (the control socket, reload) ---
+    // Take it down and keep it down: Stopped once no process of it is left
+    // (its stop signal, SIGKILL after the grace, no restart policy).
+    void take_down(TimePoint now);
+    // Back to Pending (to start when its dependencies allow) from Stopped,
+    // Exited, Failed, Completed or Backoff, with its restart counter reset.
+    // Running or stopping services are left alone.
+    void release(TimePoint now);
+    // A new definition (a reload changed it); only while it is down.
+    void redefine(ServiceConfig config, SpawnPlan plan);
+
     // --- events ---
     void on_exec_result(TimePoint now, const ExecResult& result);
     void on_exit(TimePoint now, ExitStatus status);
@@ -73,6 +85,7 @@ class Service {
     std::optional<TimePoint> deadline() const;
 
     // --- queries ---
+    std::size_t id() const { return id_; }
     const ServiceConfig& config() const { return config_; }
     const SpawnPlan& plan() const { return plan_; }
     const std::string& name() const { return config_.name; }
@@ -88,8 +101,10 @@ class Service {
     bool satisfies_dependents() const;
     // Ended and will not run again (Completed, Exited, Failed).
     bool ended() const;
-    // No process of its own is left (ended, pending, or backing off).
+    // No process of its own is left (ended, pending, stopped, or backing off).
     bool down() const;
+    // Up or on its way up: starting, ready, unhealthy.
+    bool running() const;
     // The stop had to SIGKILL the group.
     bool was_killed() const { return killed_; }
     bool stop_requested() const { return desired_down_; }
@@ -105,8 +120,9 @@ class Service {
     // What happens once a stop is complete: the service has ended (End),
     // restarts under its policy after an unhealthy stop (Restart), has
     // failed its start (Fail), or its leader had ended on its own and only
-    // its leftovers were stopped: its own exit status decides (Leftovers).
-    enum class AfterStop { End, Restart, Fail, Leftovers };
+    // its leftovers were stopped: its own exit status decides (Leftovers);
+    // or it was taken down by request and stays Stopped (Hold).
+    enum class AfterStop { End, Restart, Fail, Leftovers, Hold };
 
     void set_state(TimePoint now, ServiceState s);
     void begin_stop(TimePoint now, int sig, AfterStop after, const char* what = "stopping");
@@ -117,11 +133,11 @@ class Service {
     bool polls_readiness() const;
     void cant_happen(const char* event);
 
-    std::size_t index_;
-    const ServiceConfig& config_;
+    std::size_t id_;
+    ServiceConfig config_;
     SpawnPlan plan_;
-    Sys& sys_;
-    Logger& log_;
+    Sys* sys_;  // pointers, not references: services are moved around (reload)
+    Logger* log_;
 
     ServiceState state_ = ServiceState::Pending;
     bool desired_down_ = false;

@@ -23,6 +23,8 @@ const char* state_name(ServiceState s) {
             return "exited";
         case ServiceState::Failed:
             return "failed";
+        case ServiceState::Stopped:
+            return "stopped";
     }
     return "unknown";
 }
@@ -55,6 +57,10 @@ const char* fail_reason_text(FailReason r) {
 
 bool counts_as_ready(ServiceState s) {
     return s == ServiceState::Ready || s == ServiceState::Completed;
+}
+
+bool passes_readyz(ServiceState s) {
+    return counts_as_ready(s) || s == ServiceState::Stopped;
 }
 
 bool is_final(ServiceState s) {

@@ -20,6 +20,7 @@ enum class ServiceState {
     Completed,  // a oneshot that exited with a success status
     Exited,     // ended and will not be restarted
     Failed,     // could not start, not ready in time, too many restarts, dependency failed
+    Stopped,    // stopped by request (`supervisor stop`): stays down until started again
 };
 
 // Every state, in lifecycle order (the order /metrics lists them in).
@@ -27,6 +28,7 @@ inline constexpr std::array kAllStates = {
     ServiceState::Pending,   ServiceState::Starting, ServiceState::Ready,
     ServiceState::Unhealthy, ServiceState::Stopping, ServiceState::Backoff,
     ServiceState::Completed, ServiceState::Exited,   ServiceState::Failed,
+    ServiceState::Stopped,
 };
 
 // Why a service is Failed (or why it ended), as /status and the log render it.
@@ -49,7 +51,12 @@ const char* fail_reason_text(FailReason r);
 // oneshot that completed (as Kubernetes counts a completed init container).
 bool counts_as_ready(ServiceState s);
 
-// Ended and will not run again on its own.
+// Ended and will not run again on its own (Stopped is not: it waits for a
+// request, and its dependents wait with it rather than fail).
 bool is_final(ServiceState s);
+
+// Fine as far as /readyz is concerned: ready, completed, or stopped by
+// request (an operator's choice is no failure: `[+]NAME stopped by request`).
+bool passes_readyz(ServiceState s);
 
 }  // namespace sv

@@ -17,6 +17,8 @@ struct ServiceSnapshot {
     std::string state;   // a state name (service_state.h): pending, starting, ready, …
     int pid = 0;         // 0: none (rendered as null)
     bool ready = false;  // counts_as_ready(state): ready, or a completed oneshot
+    // passes_readyz(state): also when stopped by request (`[+]NAME stopped by request`).
+    bool passes_readyz = false;
     bool up = false;     // a process is running
     unsigned long long restarts = 0;
     std::optional<ExitStatus> last_exit;
@@ -32,7 +34,8 @@ struct Snapshot {
     unsigned long long reaped_total = 0;  // every child reaped, services' and orphans'
     std::vector<ServiceSnapshot> services;
 
-    // /readyz and /healthz: not shutting down and every service ready.
+    // /readyz and /healthz: not shutting down and every service ready (or
+    // completed, or stopped by request).
     bool all_ready() const;
 };
 

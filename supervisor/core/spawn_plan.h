@@ -54,6 +54,7 @@ struct SpawnPlan {
     // Set when the service cannot be spawned at all ("unknown user 'app'",
     // "cannot create the notify socket: …"); the spawn fails with it.
     std::string error;
+    bool operator==(const SpawnPlan&) const = default;
 };
 
 // What the OS layer learnt about one service before it runs: its identity

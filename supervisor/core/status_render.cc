@@ -80,7 +80,7 @@ std::string short_duration(double seconds) {
 bool Snapshot::all_ready() const {
     if (shutting_down) return false;
     for (const ServiceSnapshot& svc : services)
-        if (!svc.ready) return false;
+        if (!svc.passes_readyz) return false;
     return true;
 }
 
@@ -167,6 +167,8 @@ std::string render_ready_verbose(const Snapshot& s, const std::string& endpoint)
     for (const ServiceSnapshot& svc : s.services) {
         if (svc.ready)
             out += "[+]" + svc.name + " ok\n";
+        else if (svc.passes_readyz)
+            out += "[+]" + svc.name + " stopped by request\n";
         else
             out += "[-]" + svc.name + " not ready: " + svc.state + "\n";
     }

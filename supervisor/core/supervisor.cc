@@ -26,10 +26,6 @@ Field str(const char* key, std::string v) {
     return Field{key, std::move(v), false};
 }
 
-double seconds_between(TimePoint from, TimePoint to) {
-    return std::chrono::duration<double>(to - from).count();
-}
-
 }  // namespace
 
 Supervisor::Supervisor(const Config& config, const Graph& graph, Sys& sys, Logger& log,
@@ -38,8 +34,51 @@ Supervisor::Supervisor(const Config& config, const Graph& graph, Sys& sys, Logge
     services_.reserve(config.services.size());
     for (std::size_t i = 0; i < config.services.size(); ++i)
         services_.emplace_back(
-            i, config.services[i],
+            next_id_++, config.services[i],
             plan_service(config.services[i], context, i, mode == RunMode::SingleCommand), sys, log);
+}
+
+std::size_t Supervisor::index_of(std::size_t id) const {
+    for (std::size_t i = 0; i < services_.size(); ++i)
+        if (services_[i].id() == id) return i;
+    return static_cast<std::size_t>(-1);
+}
+
+const Service* Supervisor::find_id(std::size_t id) const {
+    const std::size_t i = index_of(id);
+    return i < services_.size() ? &services_[i] : nullptr;
+}
+
+Service* Supervisor::find_mut(std::size_t id) {
+    const std::size_t i = index_of(id);
+    return i < services_.size() ? &services_[i] : nullptr;
+}
+
+const Service* Supervisor::find_name(std::string_view name) const {
+    for (const Service& s : services_)
+        if (s.name() == name) return &s;
+    return nullptr;
+}
+
+Service* Supervisor::find_pid(Pid pid) {
+    if (pid <= 0) return nullptr;
+    for (Service& s : services_)
+        if (s.pid() == pid) return &s;
+    return nullptr;
+}
+
+std::vector<std::size_t> Supervisor::dependent_ids(std::size_t i) const {
+    std::vector<std::size_t> out;
+    if (i < graph_.size())
+        for (std::size_t d : graph_.dependents(i)) out.push_back(services_[d].id());
+    return out;
+}
+
+std::vector<std::size_t> Supervisor::dependency_ids(std::size_t i) const {
+    std::vector<std::size_t> out;
+    if (i < graph_.size())
+        for (std::size_t d : graph_.dependencies(i)) out.push_back(services_[d].id());
+    return out;
 }
 
 bool Supervisor::shutting_down() const {
@@ -50,13 +89,13 @@ bool Supervisor::shutting_down() const {
 bool Supervisor::all_ready() const {
     if (shutting_down()) return false;
     for (const Service& s : services_)
-        if (!counts_as_ready(s.state())) return false;
+        if (!passes_readyz(s.state())) return false;
     return true;
 }
 
 Duration Supervisor::sweep_grace() const {
     Duration g{0};
-    for (const auto& s : config_.services) g = std::max(g, s.stop_grace);
+    for (const Service& s : services_) g = std::max(g, s.config().stop_grace);
     return g;
 }
 
@@ -66,48 +105,41 @@ void Supervisor::start() {
     propagate(now);
 }
 
-int Supervisor::find_by_pid(Pid pid) const {
-    if (pid <= 0) return -1;
-    for (std::size_t i = 0; i < services_.size(); ++i)
-        if (services_[i].pid() == pid) return static_cast<int>(i);
-    return -1;
-}
-
 void Supervisor::on_exec_result(Pid pid, const ExecResult& result) {
-    const int i = find_by_pid(pid);
-    if (i < 0) return;
+    Service* s = find_pid(pid);
+    if (!s) return;
     const TimePoint now = sys_.now();
-    services_[static_cast<std::size_t>(i)].on_exec_result(now, result);
+    s->on_exec_result(now, result);
     propagate(now);
 }
 
 void Supervisor::on_child_exit(Pid pid, ExitStatus status, bool orphan) {
     const TimePoint now = sys_.now();
     ++reaped_total_;
-    const int i = find_by_pid(pid);
-    if (i >= 0) {
-        services_[static_cast<std::size_t>(i)].on_exit(now, status);
+    if (Service* s = find_pid(pid)) {
+        s->on_exit(now, status);
     } else {
         // Not a service leader: an orphan the kernel handed us (or a member
         // of a stopping service's group). Count it; it may end a stop.
         if (orphan) ++orphans_reaped_;
-        for (Service& s : services_) s.on_group_member_gone(now);
+        for (Service& member : services_) member.on_group_member_gone(now);
     }
     propagate(now);
 }
 
-void Supervisor::on_probe_result(std::size_t index, ProbeRole role, bool ok,
+void Supervisor::on_probe_result(std::size_t id, ProbeRole role, bool ok,
                                  const std::string& detail) {
-    if (index >= services_.size()) return;
+    Service* s = find_mut(id);
+    if (!s) return;
     const TimePoint now = sys_.now();
-    services_[index].on_probe_result(now, role, ok, detail);
+    s->on_probe_result(now, role, ok, detail);
     propagate(now);
 }
 
-void Supervisor::on_notify(std::size_t index, bool ready,
-                           const std::optional<std::string>& status) {
-    if (index >= services_.size()) return;
-    Service& s = services_[index];
+void Supervisor::on_notify(std::size_t id, bool ready, const std::optional<std::string>& status) {
+    Service* found = find_mut(id);
+    if (!found) return;
+    Service& s = *found;
     if (status) s.set_status_text(*status);
     if (!ready) return;
     const TimePoint now = sys_.now();
@@ -163,14 +195,18 @@ void Supervisor::on_stop_signal(int sig) {
     propagate(now);
 }
 
-void Supervisor::begin_shutdown(TimePoint now, Cause cause, std::size_t critical_index) {
+void Supervisor::begin_shutdown(TimePoint now, Cause cause, std::size_t critical_id) {
     if (shutting_down()) return;
     cause_ = cause;
-    critical_index_ = critical_index;
+    critical_id_ = critical_id;
+    // Requests in flight give way to the shutdown's own order.
+    pending_stops_.clear();
+    groups_.clear();
+    release_when_down_.clear();
     for (Service& s : services_) s.inhibit_restart(now);
     shutdown_deadline_ = now + config_.supervisor.shutdown_timeout;
     if (cause == Cause::Critical) {
-        const Service& s = services_[critical_index];
+        const Service& s = *find_id(critical_id);
         log_.log(
             Level::Warn, s.name(), "critical",
             "critical service ended (" + std::string(state_name(s.state())) + "); shutting down");
@@ -233,7 +269,8 @@ void Supervisor::propagate(TimePoint now) {
     for (bool changed = true; changed;) {
         changed = false;
         if (!shutting_down()) {
-            for (std::size_t i = 0; i < services_.size(); ++i) {
+            if (process_requests(now)) changed = true;
+            for (std::size_t i = 0; i < services_.size() && i < graph_.size(); ++i) {
                 Service& s = services_[i];
                 if (s.state() != ServiceState::Pending) continue;
                 bool all_satisfied = true;
@@ -257,7 +294,7 @@ void Supervisor::propagate(TimePoint now) {
                 const Service& s = services_[i];
                 if (!s.config().critical || !s.ended()) continue;
                 if (s.state() == ServiceState::Completed) continue;  // a oneshot's normal end
-                begin_shutdown(now, Cause::Critical, i);
+                begin_shutdown(now, Cause::Critical, s.id());
                 changed = true;
             }
             if (!shutting_down() && std::all_of(services_.begin(), services_.end(),
@@ -284,8 +321,9 @@ void Supervisor::propagate(TimePoint now) {
                 if (s.stop_requested()) continue;
                 if (phase_ == Phase::Draining && s.state() != ServiceState::Starting) continue;
                 bool dependents_down = true;
-                for (std::size_t d : graph_.dependents(i))
-                    if (!services_[d].down()) dependents_down = false;
+                if (i < graph_.size())
+                    for (std::size_t d : graph_.dependents(i))
+                        if (!services_[d].down()) dependents_down = false;
                 if (!dependents_down) continue;
                 s.stop(now, stop_signal_override_);
                 changed = true;
@@ -353,86 +391,6 @@ std::optional<TimePoint> Supervisor::next_deadline() const {
     consider(sweep_kill_at_);
     if (phase_ == Phase::Stopping) consider(progress_at_);
     return d;
-}
-
-int Supervisor::exit_code() const {
-    if (mode_ == RunMode::SingleCommand) {
-        if (services_.empty()) return 0;
-        const Service& s = services_[0];
-        if (s.fail_reason() == FailReason::ExecFailed || s.fail_reason() == FailReason::SpawnFailed)
-            return exec_failure_exit_code(s.exec_error());
-        if (s.last_exit()) return s.last_exit()->code();
-        return killed_everything_ ? 128 + SIGKILL : 0;
-    }
-    switch (cause_) {
-        case Cause::Signal: {
-            bool killed = killed_everything_;
-            for (const Service& s : services_) killed = killed || s.was_killed();
-            return killed ? 1 : 0;
-        }
-        case Cause::Critical: {
-            const Service& s = services_[critical_index_];
-            switch (s.fail_reason()) {
-                case FailReason::SpawnFailed:
-                case FailReason::ExecFailed:
-                case FailReason::ReadyTimeout:
-                case FailReason::DependencyFailed:
-                    return 1;
-                default:
-                    if (!s.last_exit()) return 1;
-                    // success_codes count as success for the exit code too.
-                    if (!s.last_exit()->signaled && s.config().is_success(s.last_exit()->value))
-                        return 0;
-                    return s.last_exit()->code();
-            }
-        }
-        case Cause::AllEnded: {
-            for (const Service& s : services_) {
-                if (s.state() == ServiceState::Completed) continue;
-                if (s.state() == ServiceState::Exited && s.last_exit() &&
-                    !s.last_exit()->signaled && s.config().is_success(s.last_exit()->value))
-                    continue;
-                return 1;
-            }
-            return 0;
-        }
-        case Cause::None:
-            return 0;
-    }
-    return 1;
-}
-
-Snapshot Supervisor::snapshot(TimePoint now) const {
-    Snapshot snap;
-    switch (phase_) {
-        case Phase::Starting:
-            snap.state = "starting";
-            break;
-        case Phase::Running:
-            snap.state = "running";
-            break;
-        default:
-            snap.state = "stopping";
-            break;
-    }
-    snap.shutting_down = shutting_down();
-    snap.uptime_seconds = seconds_between(started_at_, now);
-    snap.reaped_total = reaped_total_;
-    for (const Service& s : services_) {
-        ServiceSnapshot ss;
-        ss.name = s.name();
-        ss.state = state_name(s.state());
-        ss.pid = s.pid();
-        ss.ready = counts_as_ready(s.state());
-        ss.up = s.pgid() != 0;
-        ss.restarts = s.restarts();
-        ss.last_exit = s.last_exit();
-        ss.since_seconds = seconds_between(s.since() == TimePoint{} ? started_at_ : s.since(), now);
-        ss.status_text = s.status_text();
-        ss.reason = fail_reason_text(s.fail_reason());
-        snap.services.push_back(std::move(ss));
-    }
-    return snap;
 }
 
 }  // namespace sv

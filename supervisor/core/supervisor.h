@@ -1,13 +1,24 @@
 // The set of services and the whole run: start propagation in dependency
-// order, shutdown in reverse order, the final sweep, and the exit code.
+// order, requests (start, stop, restart, reload), shutdown in reverse
+// order, the final sweep, and the exit code.
 //
 // Model (after dinit's service_set::process_queues): every event first
 // updates one Service, then `propagate()` walks the set until nothing more
 // changes: pending services whose dependencies are all satisfied start;
-// pending services with a dependency that ended for good fail; during
+// pending services with a dependency that ended for good fail; requested
+// stops are issued once the services that must go first are down; during
 // shutdown, a service is told to stop once every one of its dependents is
 // down; a critical service that ended for good begins the shutdown. No
 // recursion: a plain loop over the services until a pass changes nothing.
+//
+// Requests (supervisor_requests.cc) keep a desired state beside the
+// current one, as dinit does: `stop` takes a service and its running
+// dependents down (dependents first) and they stay down (Stopped); `start`
+// releases a service and whatever it needs that is down, and propagation
+// starts them in dependency order; `restart` takes a service and its
+// running dependents down, then releases them all together. A reload
+// (supervisor_reload.cc) stops removed services, redefines and restarts
+// changed ones, adds new ones, and leaves the others untouched.
 //
 // Phases of the run:
 //   Starting -> Running (all ready/completed) -> Draining (SIGTERM; drain_delay)
@@ -16,12 +27,17 @@
 // shutdown_timeout caps Draining+Stopping+Sweeping; a second SIGINT jumps to
 // SIGKILL of everything at once.
 //
+// Services are known to the OS layer by an id, stable across reloads and
+// never reused; inside, they are kept in configuration order (those a
+// reload removed follow until they are down).
+//
 // Time is owned here as deadlines: the shell asks next_deadline(), arms one
 // timer, and calls on_time(now) when it fires.
 #pragma once
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config.h"
@@ -38,11 +54,20 @@ namespace sv {
 
 enum class Phase { Starting, Running, Draining, Stopping, Sweeping, Done };
 
+// What a reload changed, by name, in configuration order.
+struct ReloadSummary {
+    std::vector<std::string> added, removed, changed;
+    std::size_t unchanged = 0;
+
+    // "added: x; removed: y; restarted: z; unchanged: 3"
+    std::string text() const;
+};
+
 class Supervisor {
   public:
     // `context`: the environment captured at start and what the OS layer
     // found out about each service (identities, notify sockets); empty in
-    // unit tests.
+    // unit tests. The services get ids 0..n-1 in configuration order.
     Supervisor(const Config& config, const Graph& graph, Sys& sys, Logger& log, RunMode mode,
                const RunContext& context = {});
     Supervisor(const Supervisor&) = delete;
@@ -56,26 +81,51 @@ class Supervisor {
     // Any reaped child: a service's leader, or an orphan to count. `orphan`
     // false: one of our own helper processes (an exec probe), not an orphan.
     void on_child_exit(Pid pid, ExitStatus status, bool orphan = true);
-    void on_probe_result(std::size_t index, ProbeRole role, bool ok, const std::string& detail);
-    // A datagram on service `index`'s notify socket from one of its
+    void on_probe_result(std::size_t id, ProbeRole role, bool ok, const std::string& detail);
+    // A datagram on service `id`'s notify socket from one of its
     // processes: READY=1 and/or STATUS=… (`status` unset when absent).
-    void on_notify(std::size_t index, bool ready, const std::optional<std::string>& status);
+    void on_notify(std::size_t id, bool ready, const std::optional<std::string>& status);
     void on_signal(int sig);
     void on_time(TimePoint now);
     std::optional<TimePoint> next_deadline() const;
+
+    // --- requests (supervisor_requests.cc) ---
+    // Each returns false with `error` set when it cannot be done at all
+    // (shutting down; an unknown name); otherwise it is under way, and the
+    // caller watches the services' states for the outcome.
+    // The ids of `names` ("unknown service 'apii' (did you mean 'api'?)").
+    bool find_services(const std::vector<std::string>& names, std::vector<std::size_t>& ids,
+                       std::string& error) const;
+    bool request_start(const std::vector<std::size_t>& ids, std::string& error);
+    bool request_stop(const std::vector<std::size_t>& ids, std::string& error);
+    bool request_restart(const std::vector<std::size_t>& ids, std::string& error);
+    bool request_signal(const std::vector<std::size_t>& ids, int sig, std::string& error);
+    // As SIGTERM.
+    void request_shutdown(const std::string& who);
+
+    // --- reload (supervisor_reload.cc) ---
+    // Applies a new, valid configuration: see the essay above. `context`
+    // belongs to `config` (parallel to its services). Refused (false) while
+    // shutting down.
+    bool reload(const Config& config, const RunContext& context, ReloadSummary& summary,
+                std::string& error);
 
     // --- queries ---
     Phase phase() const { return phase_; }
     bool finished() const { return phase_ == Phase::Done; }
     bool shutting_down() const;
     // /readyz without building a snapshot: not shutting down and every
-    // service ready (longrun) or completed (oneshot).
+    // service ready (longrun), completed (oneshot) or stopped by request.
     bool all_ready() const;
     // The exit code (docs/lifecycle.md), computed in one place. Meaningful
     // once finished().
     int exit_code() const;
     Snapshot snapshot(TimePoint now) const;
+    const Config& config() const { return config_; }
     const std::vector<Service>& services() const { return services_; }
+    // The service with this id, or nullptr (gone after a reload).
+    const Service* find_id(std::size_t id) const;
+    const Service* find_name(std::string_view name) const;
     unsigned long long reaped_total() const { return reaped_total_; }
     unsigned long long orphans_reaped() const { return orphans_reaped_; }
     // The largest stop_grace: how long the final sweep waits before SIGKILL.
@@ -84,28 +134,65 @@ class Supervisor {
   private:
     enum class Cause { None, Signal, Critical, AllEnded };
 
+    // A stop that waits for others to be down first (requests, reload).
+    struct PendingStop {
+        std::size_t id;
+        std::vector<std::size_t> after;  // ids that must be down first
+        bool issued = false;
+    };
+    // Services taken down together to start again together (restart).
+    struct Group {
+        std::vector<std::size_t> ids;
+    };
+    // A service a reload changed: its new definition, applied once it is down.
+    struct Redefinition {
+        std::size_t id;
+        ServiceConfig config;
+        SpawnPlan plan;
+    };
+
     void propagate(TimePoint now);
+    bool process_requests(TimePoint now);  // one pass; true when something changed
     void on_stop_signal(int sig);
     void forward(int sig);
-    void begin_shutdown(TimePoint now, Cause cause, std::size_t critical_index = 0);
+    void begin_shutdown(TimePoint now, Cause cause, std::size_t critical_id = 0);
     void enter_stopping(TimePoint now);
     void enter_sweeping(TimePoint now);
     void kill_everything(TimePoint now);
     void check_sweep_done();
     void report_progress(TimePoint now);
-    int find_by_pid(Pid pid) const;
+    Service* find_pid(Pid pid);
+    Service* find_mut(std::size_t id);
+    // Position of `id` in services_, or npos.
+    std::size_t index_of(std::size_t id) const;
+    // Ids of the services in the graph that depend on services_[i] (none
+    // for one a reload removed).
+    std::vector<std::size_t> dependent_ids(std::size_t i) const;
+    std::vector<std::size_t> dependency_ids(std::size_t i) const;
+    bool refuse_while_shutting_down(std::string& error) const;
+    // `ids` and their running dependents, transitively (requests).
+    std::vector<std::size_t> stop_closure(const std::vector<std::size_t>& ids) const;
+    // A pending stop for each, after its dependents among them.
+    void queue_stops(const std::vector<std::size_t>& set);
 
-    const Config& config_;
-    const Graph& graph_;
+    Config config_;
+    Graph graph_;
     Sys& sys_;
     Logger& log_;
     RunMode mode_;
     bool pid1_;
-    std::vector<Service> services_;
+    std::vector<Service> services_;  // config order; removed ones after, until down
+    std::size_t next_id_ = 0;
+
+    std::vector<PendingStop> pending_stops_;
+    std::vector<Group> groups_;
+    std::vector<std::size_t> release_when_down_;
+    std::vector<std::size_t> remove_when_down_;
+    std::vector<Redefinition> redefinitions_;
 
     Phase phase_ = Phase::Starting;
     Cause cause_ = Cause::None;
-    std::size_t critical_index_ = 0;
+    std::size_t critical_id_ = 0;
     int stop_signal_override_ = 0;  // single-command mode: the signal we got
     bool killed_everything_ = false;
     TimePoint started_at_{};

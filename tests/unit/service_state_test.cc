@@ -33,7 +33,7 @@ TEST(ServiceState, EveryNameRoundTrips) {
         ASSERT_TRUE(back.has_value()) << name;
         EXPECT_EQ(*back, s) << name;
     }
-    EXPECT_EQ(seen.size(), 9u);
+    EXPECT_EQ(seen.size(), 10u);
 }
 
 TEST(ServiceState, UnknownNamesAreRefused) {

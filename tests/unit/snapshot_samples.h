@@ -17,6 +17,7 @@ inline ServiceSnapshot service(std::string name, std::string state, int pid, int
     s.pid = pid;
     s.up = pid != 0;
     s.ready = s.state == "ready" || s.state == "completed";
+    s.passes_readyz = s.ready || s.state == "stopped";
     s.restarts = restarts;
     return s;
 }

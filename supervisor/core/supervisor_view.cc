@@ -1,0 +1,98 @@
+// The supervisor seen from outside: the exit code and the status snapshot.
+#include <chrono>
+#include <csignal>
+
+#include "supervisor.h"
+
+namespace sv {
+
+namespace {
+
+double seconds_between(TimePoint from, TimePoint to) {
+    return std::chrono::duration<double>(to - from).count();
+}
+
+}  // namespace
+
+int Supervisor::exit_code() const {
+    if (mode_ == RunMode::SingleCommand) {
+        if (services_.empty()) return 0;
+        const Service& s = services_[0];
+        if (s.fail_reason() == FailReason::ExecFailed || s.fail_reason() == FailReason::SpawnFailed)
+            return exec_failure_exit_code(s.exec_error());
+        if (s.last_exit()) return s.last_exit()->code();
+        return killed_everything_ ? 128 + SIGKILL : 0;
+    }
+    switch (cause_) {
+        case Cause::Signal: {
+            bool killed = killed_everything_;
+            for (const Service& s : services_) killed = killed || s.was_killed();
+            return killed ? 1 : 0;
+        }
+        case Cause::Critical: {
+            const Service& s = *find_id(critical_id_);
+            switch (s.fail_reason()) {
+                case FailReason::SpawnFailed:
+                case FailReason::ExecFailed:
+                case FailReason::ReadyTimeout:
+                case FailReason::DependencyFailed:
+                    return 1;
+                default:
+                    if (!s.last_exit()) return 1;
+                    // success_codes count as success for the exit code too.
+                    if (!s.last_exit()->signaled && s.config().is_success(s.last_exit()->value))
+                        return 0;
+                    return s.last_exit()->code();
+            }
+        }
+        case Cause::AllEnded: {
+            for (const Service& s : services_) {
+                if (s.state() == ServiceState::Completed) continue;
+                if (s.state() == ServiceState::Exited && s.last_exit() &&
+                    !s.last_exit()->signaled && s.config().is_success(s.last_exit()->value))
+                    continue;
+                return 1;
+            }
+            return 0;
+        }
+        case Cause::None:
+            return 0;
+    }
+    return 1;
+}
+
+Snapshot Supervisor::snapshot(TimePoint now) const {
+    Snapshot snap;
+    switch (phase_) {
+        case Phase::Starting:
+            snap.state = "starting";
+            break;
+        case Phase::Running:
+            snap.state = "running";
+            break;
+        default:
+            snap.state = "stopping";
+            break;
+    }
+    snap.shutting_down = shutting_down();
+    snap.uptime_seconds = seconds_between(started_at_, now);
+    snap.reaped_total = reaped_total_;
+    for (const Service& s : services_) {
+        ServiceSnapshot ss;
+        ss.name = s.name();
+        ss.state = state_name(s.state());
+        ss.pid = s.pid();
+        ss.ready = counts_as_ready(s.state());
+        ss.passes_readyz = passes_readyz(s.state());
+        ss.up = s.pgid() != 0;
+        ss.restarts = s.restarts();
+        ss.last_exit = s.last_exit();
+        ss.since_seconds = seconds_between(s.since() == TimePoint{} ? started_at_ : s.since(), now);
+        ss.status_text = s.status_text();
+        ss.reason = fail_reason_text(s.fail_reason());
+        snap.services.push_back(std::move(ss));
+    }
+    return snap;
+}
+
+}  // namespace sv
