@@ -73,7 +73,7 @@ void Service::set_state(TimePoint now, ServiceState s) {
 void Service::cant_happen(const char* event) {
     // Said at error level: if it ever happens, somebody must hear of it.
     log_->log(Level::Error, name(), "cant_happen",
-             std::string("can't happen: ") + event + " in state " + state_name(state_));
+              std::string("can't happen: ") + event + " in state " + state_name(state_));
 }
 
 void Service::start(TimePoint now) {
@@ -101,7 +101,8 @@ void Service::start(TimePoint now) {
         set_state(now, ServiceState::Failed);
         std::string why = r.what.empty() ? r.why : r.what;
         if (!r.what.empty() && !r.why.empty()) why += ": " + r.why;
-        log_->log(Level::Error, name(), "spawn_failed", "cannot start: " + why, {str("error", why)});
+        log_->log(Level::Error, name(), "spawn_failed", "cannot start: " + why,
+                  {str("error", why)});
         return;
     }
     pid_ = r.pid;
@@ -129,11 +130,11 @@ void Service::on_exec_result(TimePoint now, const ExecResult& result) {
         const std::string what =
             result.what.empty() ? "cannot execute " + config_.argv[0] : result.what;
         log_->log(Level::Error, name(), "exec_failed", what + ": " + result.why,
-                 {str("error", result.why), str("stage", result.what)});
+                  {str("error", result.why), str("stage", result.what)});
         return;
     }
     log_->log(Level::Info, name(), "started", "started (pid " + std::to_string(pid_) + ")",
-             {num("pid", pid_)});
+              {num("pid", pid_)});
     if (state_ != ServiceState::Starting) return;      // stop already requested
     if (config_.type == ServiceType::Oneshot) return;  // runs until it exits
     if (config_.ready.kind == ProbeKind::None ||
@@ -178,13 +179,13 @@ void Service::on_probe_result(TimePoint now, ProbeRole role, bool ok, const std:
     }
     ++health_failures_;
     log_->log(Level::Warn, name(), "health_failed",
-             "health check failed (" + std::to_string(health_failures_) + "/" +
-                 std::to_string(config_.health.failures) + "): " + detail,
-             {num("failures", health_failures_), str("detail", detail)});
+              "health check failed (" + std::to_string(health_failures_) + "/" +
+                  std::to_string(config_.health.failures) + "): " + detail,
+              {num("failures", health_failures_), str("detail", detail)});
     if (health_failures_ >= config_.health.failures) {
         log_->log(Level::Warn, name(), "unhealthy",
-                 "unhealthy after " + std::to_string(health_failures_) +
-                     " failed health checks; stopping it");
+                  "unhealthy after " + std::to_string(health_failures_) +
+                      " failed health checks; stopping it");
         begin_stop(now, config_.stop_signal, AfterStop::Restart);
         set_state(now, ServiceState::Unhealthy);
     }
@@ -205,10 +206,10 @@ void Service::begin_stop(TimePoint now, int sig, AfterStop after, const char* wh
     stop_deadline_ = now + config_.stop_grace;
     set_state(now, ServiceState::Stopping);
     log_->log(Level::Info, name(), "stopping",
-             std::string(what) + " (" + signal_name(sig) + ", grace " +
-                 format_duration(config_.stop_grace) + ")",
-             {str("signal", signal_name(sig)),
-              num("grace_ms", static_cast<long long>(config_.stop_grace.count()))});
+              std::string(what) + " (" + signal_name(sig) + ", grace " +
+                  format_duration(config_.stop_grace) + ")",
+              {str("signal", signal_name(sig)),
+               num("grace_ms", static_cast<long long>(config_.stop_grace.count()))});
 }
 
 void Service::stop(TimePoint now, int sig) {
@@ -271,8 +272,8 @@ void Service::fail_dependency(TimePoint now, const std::string& dependency) {
     fail_reason_ = FailReason::DependencyFailed;
     set_state(now, ServiceState::Failed);
     log_->log(Level::Error, name(), "dependency_failed",
-             "not started: dependency '" + dependency + "' failed",
-             {str("dependency", dependency)});
+              "not started: dependency '" + dependency + "' failed",
+              {str("dependency", dependency)});
 }
 
 void Service::take_down(TimePoint now) {
@@ -457,8 +458,8 @@ void Service::ended_naturally(TimePoint now, ExitStatus status) {
     restart_at_ = now + delay;
     set_state(now, ServiceState::Backoff);
     log_->log(Level::Info, name(), "restarting", "restarting in " + format_duration(delay),
-             {num("delay_ms", static_cast<long long>(delay.count())),
-              num("restarts", static_cast<long long>(restarts_))});
+              {num("delay_ms", static_cast<long long>(delay.count())),
+               num("restarts", static_cast<long long>(restarts_))});
 }
 
 void Service::on_time(TimePoint now) {
@@ -466,7 +467,7 @@ void Service::on_time(TimePoint now) {
         ready_deadline_.reset();
         fail_reason_ = FailReason::ReadyTimeout;
         log_->log(Level::Error, name(), "ready_timeout",
-                 "not ready within " + format_duration(config_.ready.start_timeout));
+                  "not ready within " + format_duration(config_.ready.start_timeout));
         begin_stop(now, config_.stop_signal, AfterStop::Fail);
     }
     if (stop_deadline_ && now >= *stop_deadline_) {
@@ -475,8 +476,8 @@ void Service::on_time(TimePoint now) {
             sys_->kill_group(pgid_, SIGKILL);
             killed_ = true;
             log_->log(Level::Warn, name(), "killed",
-                     "killed after grace (" + format_duration(config_.stop_grace) + ")",
-                     {num("grace_ms", static_cast<long long>(config_.stop_grace.count()))});
+                      "killed after grace (" + format_duration(config_.stop_grace) + ")",
+                      {num("grace_ms", static_cast<long long>(config_.stop_grace.count()))});
             if (pid_ == 0) finish_stop(now);  // leader gone; the rest dies with SIGKILL
         }
     }

@@ -19,7 +19,7 @@ struct ServiceSnapshot {
     bool ready = false;  // counts_as_ready(state): ready, or a completed oneshot
     // passes_readyz(state): also when stopped by request (`[+]NAME stopped by request`).
     bool passes_readyz = false;
-    bool up = false;     // a process is running
+    bool up = false;  // a process is running
     unsigned long long restarts = 0;
     std::optional<ExitStatus> last_exit;
     double since_seconds = 0;  // time in the current state

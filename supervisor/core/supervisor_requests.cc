@@ -25,8 +25,8 @@ bool Supervisor::refuse_while_shutting_down(std::string& error) const {
     return true;
 }
 
-bool Supervisor::find_services(const std::vector<std::string>& names,
-                               std::vector<std::size_t>& ids, std::string& error) const {
+bool Supervisor::find_services(const std::vector<std::string>& names, std::vector<std::size_t>& ids,
+                               std::string& error) const {
     for (const std::string& name : names) {
         const int i = config_.find(name);
         if (i < 0) {
@@ -104,11 +104,10 @@ bool Supervisor::request_start(const std::vector<std::size_t>& ids, std::string&
         Service* s = find_mut(id);
         if (!s) continue;
         // A stop asked for earlier gives way.
-        pending_stops_.erase(std::remove_if(pending_stops_.begin(), pending_stops_.end(),
-                                            [&](const PendingStop& p) {
-                                                return p.id == id && !p.issued;
-                                            }),
-                             pending_stops_.end());
+        pending_stops_.erase(
+            std::remove_if(pending_stops_.begin(), pending_stops_.end(),
+                           [&](const PendingStop& p) { return p.id == id && !p.issued; }),
+            pending_stops_.end());
         const ServiceState st = s->state();
         // A completed oneshot that is needed is satisfied as it is; named,
         // it runs again.
@@ -168,11 +167,10 @@ bool Supervisor::process_requests(TimePoint now) {
         changed = true;
     }
     // Stops that are complete.
-    pending_stops_.erase(std::remove_if(pending_stops_.begin(), pending_stops_.end(),
-                                        [&](const PendingStop& p) {
-                                            return p.issued && is_down(p.id);
-                                        }),
-                         pending_stops_.end());
+    pending_stops_.erase(
+        std::remove_if(pending_stops_.begin(), pending_stops_.end(),
+                       [&](const PendingStop& p) { return p.issued && is_down(p.id); }),
+        pending_stops_.end());
     const auto settled = [&](std::size_t id) { return is_down(id) && !has_pending_stop(id); };
     // Restart groups: all down, all back.
     for (auto g = groups_.begin(); g != groups_.end();) {
