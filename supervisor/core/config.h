@@ -9,6 +9,7 @@
 #pragma once
 
 #include <csignal>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "duration.h"
+#include "resource_limits.h"
 
 namespace sv {
 
@@ -45,6 +47,15 @@ enum class LogMode { Prefix, Inherit, Null };
 enum class LogFormat { Text, Json };
 enum class OnExit { Exit, Poweroff, Reboot };
 enum class ProbeKind { None, Tcp, Http, Exec, Notify };
+enum class SighupAction { Forward, Reload };
+
+// An `env_file` entry: the path as written, resolved against the
+// configuration file's folder, and where it was written (for messages).
+struct EnvFile {
+    std::string path;
+    SourcePos pos;
+    bool operator==(const EnvFile&) const = default;
+};
 
 // A [services.X.ready] or [services.X.health] section.
 struct ProbeConfig {
@@ -66,8 +77,13 @@ struct ServiceConfig {
     std::vector<std::string> argv;  // a string command becomes {"/bin/sh", "-c", string}
     bool via_shell = false;
     std::vector<std::pair<std::string, std::string>> env;  // sorted by key
-    std::string workdir;                                   // empty: inherit
-    std::string user;                                      // empty: unchanged; name or number
+    // env_file, in list order; then the variables they set, read by the OS
+    // layer when the configuration is loaded ([supervisor] env_file first,
+    // then the service's, in order: later ones win).
+    std::vector<EnvFile> env_files;
+    std::vector<std::pair<std::string, std::string>> env_file_vars;
+    std::string workdir;  // empty: inherit
+    std::string user;     // empty: unchanged; name or number
     std::string group;
 
     ServiceType type = ServiceType::Longrun;
@@ -84,6 +100,8 @@ struct ServiceConfig {
     bool critical = true;
     std::vector<int> success_codes{0};
     LogMode log = LogMode::Prefix;
+    std::optional<unsigned> umask;  // e.g. 022; unset: the supervisor's
+    std::vector<Limit> limits;      // setrlimit() before exec
 
     ProbeConfig ready;   // kind None: ready as soon as exec succeeded
     ProbeConfig health;  // kind None: no liveness probe
@@ -103,6 +121,11 @@ struct SupervisorConfig {
     Duration shutdown_timeout{60000};
     LogFormat log_format = LogFormat::Text;
     OnExit on_exit = OnExit::Exit;
+    std::string control_socket = "auto";  // "auto", a path, or "" (off)
+    std::string control_group;            // members may use it too (mode 0660)
+    SighupAction sighup = SighupAction::Forward;
+    std::vector<EnvFile> env_files;  // for every service, below their own
+    std::string hostname;            // set as the machine's init; "" leaves it
 };
 
 struct Config {

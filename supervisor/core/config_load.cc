@@ -18,6 +18,7 @@
 // lifecycle engine can run.
 #include <algorithm>
 #include <climits>
+#include <cstdint>
 
 #include "config.h"
 #include "config_reader.h"
@@ -31,12 +32,14 @@ namespace {
 using namespace config_detail;
 
 const Keys kTopKeys = {"supervisor", "services"};
-const Keys kSupervisorKeys = {"health_listen", "drain_delay", "shutdown_timeout", "log_format",
-                              "on_exit"};
+const Keys kSupervisorKeys = {"health_listen", "drain_delay",    "shutdown_timeout", "log_format",
+                              "on_exit",       "control_socket", "control_group",    "sighup",
+                              "env_file",      "hostname"};
 const Keys kServiceKeys = {
     "command",      "env",         "workdir",       "user",    "group",         "type",
     "depends_on",   "stop_signal", "stop_grace",    "restart", "restart_delay", "restart_delay_max",
-    "max_restarts", "critical",    "success_codes", "log",     "ready",         "health"};
+    "max_restarts", "critical",    "success_codes", "log",     "ready",         "health",
+    "env_file",     "umask",       "limits"};
 const Keys kReadyKeys = {"tcp", "http", "exec", "notify", "interval", "timeout", "start_timeout"};
 const Keys kHealthKeys = {"tcp", "http", "exec", "interval", "timeout", "failures"};
 
@@ -66,6 +69,10 @@ class Loader : ValueReader {
     void load_success_codes(const Entry& e, ServiceConfig& out) const;
     void load_probe(const Entry& e, const std::string& service, bool health,
                     ProbeConfig& out) const;
+    std::vector<EnvFile> env_files(const Entry& e) const;
+    unsigned umask(const Entry& e) const;
+    std::vector<Limit> limits(const Entry& e) const;
+    std::uint64_t limit_value(const Entry& e) const;
 };
 
 void Loader::load_supervisor(const toml::table& t, SupervisorConfig& out) const {
@@ -86,6 +93,29 @@ void Loader::load_supervisor(const toml::table& t, SupervisorConfig& out) const 
             out.on_exit = choice<OnExit>(e, {{"exit", OnExit::Exit},
                                              {"poweroff", OnExit::Poweroff},
                                              {"reboot", OnExit::Reboot}});
+        } else if (e.key == "control_socket") {
+            out.control_socket = string(e);
+            if (!out.control_socket.empty() && out.control_socket != "auto" &&
+                out.control_socket.front() != '/')
+                fail(e.pos, "control_socket: expected \"auto\", \"\" or an absolute path, got '" +
+                                out.control_socket + "'");
+            if (out.control_socket.size() >= 108)
+                fail(e.pos,
+                     "control_socket: the path is too long for a Unix socket (at most 107 "
+                     "bytes)");
+        } else if (e.key == "control_group") {
+            out.control_group = id(e);
+        } else if (e.key == "sighup") {
+            out.sighup = choice<SighupAction>(
+                e, {{"forward", SighupAction::Forward}, {"reload", SighupAction::Reload}});
+        } else if (e.key == "env_file") {
+            out.env_files = env_files(e);
+        } else if (e.key == "hostname") {
+            out.hostname = string(e);
+            if (out.hostname.empty() || out.hostname.size() > 64 ||
+                out.hostname.find_first_of(" \t/") != std::string::npos)
+                fail(e.pos, "hostname: expected a host name of 1 to 64 characters, got '" +
+                                out.hostname + "'");
         } else {
             unknown_key(e, "in [supervisor]", kSupervisorKeys);
         }
@@ -210,6 +240,83 @@ void Loader::load_probe(const Entry& e, const std::string& service, bool health,
     }
 }
 
+// A path or a list of paths; relative ones are taken from the
+// configuration file's folder, as docker compose does.
+std::vector<EnvFile> Loader::env_files(const Entry& e) const {
+    std::vector<Entry> items;
+    if (e.node->is_string()) {
+        items.push_back(e);
+    } else if (const auto* arr = e.node->as_array()) {
+        for (std::size_t i = 0; i < arr->size(); ++i)
+            items.push_back({e.key + "[" + std::to_string(i) + "]", arr->get(i), e.key_pos,
+                             pos_of(arr->get(i)->source())});
+    } else {
+        wrong_type(e, "a path or an array of paths");
+    }
+    const std::size_t slash = file().rfind('/');
+    const std::string dir = slash == std::string::npos ? "" : file().substr(0, slash + 1);
+    std::vector<EnvFile> out;
+    for (const Entry& item : items) {
+        std::string path = string(item);
+        if (path.empty()) fail(item.pos, item.key + ": empty path");
+        if (path.front() != '/') path = dir + path;
+        out.push_back({std::move(path), item.pos});
+    }
+    return out;
+}
+
+// "022" (octal, as umask(1) writes it) or an integer such as 0o022.
+unsigned Loader::umask(const Entry& e) const {
+    if (e.node->is_integer()) return static_cast<unsigned>(integer(e, 0, 0777));
+    const std::string s = string(e);
+    unsigned v = 0;
+    if (s.empty() || s.size() > 4) v = 01000;
+    for (char c : s) v = c >= '0' && c <= '7' ? v * 8 + static_cast<unsigned>(c - '0') : 01000;
+    if (v > 0777)
+        fail(e.pos, "umask: expected an octal mask such as \"022\" (0 to 777), got '" + s + "'");
+    return v;
+}
+
+std::uint64_t Loader::limit_value(const Entry& e) const {
+    if (e.node->is_string()) {
+        if (string(e) == "unlimited" || string(e) == "infinity") return kUnlimited;
+        fail(e.pos, e.key + ": expected a number or \"unlimited\", got '" + string(e) + "'");
+    }
+    return static_cast<std::uint64_t>(integer(e, 0, INT64_MAX));
+}
+
+// { nofile = 65536, core = 0, memlock = "unlimited", nproc = [1024, 4096] }
+std::vector<Limit> Loader::limits(const Entry& e) const {
+    std::vector<Limit> out;
+    for (const Entry& k : in_file_order(table(e))) {
+        const auto resource = parse_resource(k.key);
+        if (!resource)
+            fail(k.key_pos, "limits: unknown limit '" + k.key + "'" +
+                                did_you_mean(k.key, resource_names()) +
+                                " (the setrlimit names "
+                                "without RLIMIT_: nofile, core, nproc, memlock, …)");
+        Limit l{*resource, 0, 0};
+        const Entry named{"limits." + k.key, k.node, k.key_pos, k.pos};
+        if (const auto* arr = k.node->as_array()) {
+            if (arr->size() != 2)
+                fail(k.pos, named.key + ": expected [soft, hard], got " +
+                                std::to_string(arr->size()) + " values");
+            l.soft = limit_value(
+                {named.key + "[0]", arr->get(0), k.key_pos, pos_of(arr->get(0)->source())});
+            l.hard = limit_value(
+                {named.key + "[1]", arr->get(1), k.key_pos, pos_of(arr->get(1)->source())});
+            if (l.soft > l.hard)
+                fail(k.pos,
+                     named.key + ": the soft limit " + limit_text({l.resource, l.soft, l.soft}) +
+                         " is above the hard one " + limit_text({l.resource, l.hard, l.hard}));
+        } else {
+            l.soft = l.hard = limit_value(named);
+        }
+        out.push_back(l);
+    }
+    return out;
+}
+
 void Loader::load_service(const Entry& e, ServiceConfig& out) const {
     const toml::table& t = table(e);
     out.name = e.key;
@@ -270,6 +377,12 @@ void Loader::load_service(const Entry& e, ServiceConfig& out) const {
             ready_entry = &k;
         } else if (k.key == "health") {
             load_probe(k, out.name, true, out.health);
+        } else if (k.key == "env_file") {
+            out.env_files = env_files(k);
+        } else if (k.key == "umask") {
+            out.umask = umask(k);
+        } else if (k.key == "limits") {
+            out.limits = limits(k);
         } else {
             unknown_key(k, "in [services." + out.name + "]", kServiceKeys);
         }

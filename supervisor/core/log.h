@@ -34,6 +34,7 @@ class Logger {
 
     Logger(Sink sink, WallClock clock, LogFormat format = LogFormat::Text);
 
+    void set_format(LogFormat f) { format_ = f; }  // a reload may change it
     // Messages below this level are dropped (single-command mode keeps quiet like tini).
     void set_min_level(Level l) { min_level_ = l; }
 

@@ -83,6 +83,7 @@ void Service::start(TimePoint now) {
     }
     restart_at_.reset();
     killed_ = false;
+    last_error_.clear();
     exec_known_ = false;
     exec_error_ = 0;
     health_failures_ = 0;
@@ -101,8 +102,8 @@ void Service::start(TimePoint now) {
         set_state(now, ServiceState::Failed);
         std::string why = r.what.empty() ? r.why : r.what;
         if (!r.what.empty() && !r.why.empty()) why += ": " + r.why;
-        log_->log(Level::Error, name(), "spawn_failed", "cannot start: " + why,
-                  {str("error", why)});
+        last_error_ = "cannot start: " + why;
+        log_->log(Level::Error, name(), "spawn_failed", last_error_, {str("error", why)});
         return;
     }
     pid_ = r.pid;
@@ -129,7 +130,8 @@ void Service::on_exec_result(TimePoint now, const ExecResult& result) {
         set_state(now, ServiceState::Failed);
         const std::string what =
             result.what.empty() ? "cannot execute " + config_.argv[0] : result.what;
-        log_->log(Level::Error, name(), "exec_failed", what + ": " + result.why,
+        last_error_ = what + ": " + result.why;
+        log_->log(Level::Error, name(), "exec_failed", last_error_,
                   {str("error", result.why), str("stage", result.what)});
         return;
     }
@@ -271,8 +273,8 @@ void Service::fail_dependency(TimePoint now, const std::string& dependency) {
     if (state_ != ServiceState::Pending) return;
     fail_reason_ = FailReason::DependencyFailed;
     set_state(now, ServiceState::Failed);
-    log_->log(Level::Error, name(), "dependency_failed",
-              "not started: dependency '" + dependency + "' failed",
+    last_error_ = "not started: dependency '" + dependency + "' failed";
+    log_->log(Level::Error, name(), "dependency_failed", last_error_,
               {str("dependency", dependency)});
 }
 
@@ -445,9 +447,9 @@ void Service::ended_naturally(TimePoint now, ExitStatus status) {
     if (config_.max_restarts > 0 && restarts_ >= static_cast<std::uint64_t>(config_.max_restarts)) {
         fail_reason_ = FailReason::TooManyRestarts;
         set_state(now, ServiceState::Failed);
-        log_->log(
-            Level::Error, name(), "gave_up",
-            "not restarting: max_restarts (" + std::to_string(config_.max_restarts) + ") used up");
+        last_error_ =
+            "not restarting: max_restarts (" + std::to_string(config_.max_restarts) + ") used up";
+        log_->log(Level::Error, name(), "gave_up", last_error_);
         return;
     }
     const Duration first = std::max(config_.restart_delay, kMinRestartDelay);
@@ -466,6 +468,8 @@ void Service::on_time(TimePoint now) {
     if (ready_deadline_ && now >= *ready_deadline_ && state_ == ServiceState::Starting) {
         ready_deadline_.reset();
         fail_reason_ = FailReason::ReadyTimeout;
+        last_error_ =
+            "not ready after " + format_duration(config_.ready.start_timeout) + " (start_timeout)";
         log_->log(Level::Error, name(), "ready_timeout",
                   "not ready within " + format_duration(config_.ready.start_timeout));
         begin_stop(now, config_.stop_signal, AfterStop::Fail);

@@ -97,6 +97,12 @@ class Service {
     std::uint64_t restarts() const { return restarts_; }
     const std::optional<ExitStatus>& last_exit() const { return last_exit_; }
     TimePoint since() const { return since_; }
+    // How many times its state changed: a watcher tells "after my request"
+    // from "before it".
+    std::uint64_t changes() const { return changes_; }
+    // What went wrong last ("cannot execute /x: No such file or directory"),
+    // for the client waiting on it; "" when nothing did.
+    const std::string& last_error() const { return last_error_; }
     // Ready (longrun) or Completed (oneshot): dependents may start.
     bool satisfies_dependents() const;
     // Ended and will not run again (Completed, Exited, Failed).
@@ -159,6 +165,8 @@ class Service {
     std::optional<ExitStatus> last_exit_;
     TimePoint since_{};
     TimePoint started_at_{};
+    std::uint64_t changes_ = 0;
+    std::string last_error_;
 
     std::optional<TimePoint> ready_deadline_;
     std::optional<TimePoint> stop_deadline_;

@@ -34,8 +34,9 @@ bool manager_stop(int sig) {
 
 }  // namespace
 
-SignalAction signal_action(int sig, RunMode mode, bool pid1) {
+SignalAction signal_action(int sig, RunMode mode, bool pid1, bool sighup_reloads) {
     if (sig == SIGTERM || sig == SIGINT) return SignalAction::Shutdown;
+    if (sig == SIGHUP && mode == RunMode::Config && sighup_reloads) return SignalAction::Reload;
     if (mode == RunMode::SingleCommand)
         return manager_stop(sig) && pid1 ? SignalAction::Shutdown : SignalAction::Forward;
     if (manager_stop(sig)) return SignalAction::Shutdown;

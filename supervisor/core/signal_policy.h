@@ -7,6 +7,8 @@
 //   PWR, RTMIN+3              graceful shutdown too: the stop signals of
 //                             LXC/Incus and systemd-nspawn / machinectl
 //   HUP QUIT USR1 USR2 WINCH  forwarded to every running service's group
+//                             (HUP reloads the configuration instead with
+//                             `sighup = "reload"`, as supervisord and nginx)
 //   every other catchable one logged and ignored, never fatal to PID 1
 // Single-command mode (`run -- COMMAND`, as tini):
 //   TERM, INT                 stop the command with that very signal; a
@@ -34,9 +36,10 @@ enum class SignalAction {
     Shutdown,  // begin the graceful shutdown
     Forward,   // send it on to the services' (or the command's) process groups
     Ignore,    // say so in the log, and do nothing
+    Reload,    // re-read the configuration (SIGHUP with sighup = "reload")
 };
 
-SignalAction signal_action(int sig, RunMode mode, bool pid1);
+SignalAction signal_action(int sig, RunMode mode, bool pid1, bool sighup_reloads = false);
 
 // Every signal the shell watches in `mode`, in increasing order.
 std::vector<int> watched_signals(RunMode mode);

@@ -19,7 +19,8 @@ std::string_view key_of(std::string_view entry) {
 
 std::vector<std::string> build_environment(
     const std::vector<std::string>& base, const Identity& identity,
-    const std::string& notify_socket, const std::vector<std::pair<std::string, std::string>>& env) {
+    const std::string& notify_socket, const std::vector<std::pair<std::string, std::string>>& env,
+    const std::vector<std::pair<std::string, std::string>>& env_file_vars) {
     std::map<std::string, std::string, std::less<>> vars;
     for (const std::string& e : base) {
         const std::size_t eq = e.find('=');
@@ -33,6 +34,7 @@ std::vector<std::string> build_environment(
         vars["LOGNAME"] = identity.name;
         vars["HOME"] = identity.home;
     }
+    for (const auto& [k, v] : env_file_vars) vars[k] = v;
     if (!notify_socket.empty()) vars["NOTIFY_SOCKET"] = notify_socket;
     for (const auto& [k, v] : env) vars[k] = v;
     std::vector<std::string> out;
@@ -75,10 +77,12 @@ SpawnPlan plan_service(const ServiceConfig& service, const RunContext& context, 
     plan.user = service.user;
     plan.group = service.group;
     plan.notify_socket = setup.notify_socket;
-    plan.env = build_environment(context.base_env, plan.identity, plan.notify_socket, service.env);
+    plan.env = build_environment(context.base_env, plan.identity, plan.notify_socket, service.env,
+                                 service.env_file_vars);
     if (!service.argv.empty()) plan.exec_paths = exec_search_paths(service.argv[0], plan.env);
     plan.workdir = service.workdir;
-    plan.limits = context.inherited_limits;
+    plan.limits = merge_limits(context.inherited_limits, service.limits);
+    plan.umask = service.umask;
     plan.foreground = foreground;
     plan.stdin_mode = foreground ? StdioMode::Inherit : StdioMode::Null;
     const StdioMode out = service.log == LogMode::Prefix    ? StdioMode::Pipe

@@ -8,8 +8,9 @@
 //
 // Environment precedence, lowest first: the supervisor's own environment
 // (without its NOTIFY_SOCKET, which belongs to whoever started us), then
-// HOME/USER/LOGNAME of the service's user, then the service's own
-// NOTIFY_SOCKET (readiness by notify), then the service's `env`.
+// HOME/USER/LOGNAME of the service's user, then the `env_file`s
+// ([supervisor] ones first, then the service's, in list order), then the
+// service's own NOTIFY_SOCKET (readiness by notify), then the service's `env`.
 //
 // The program is looked up as execvp(3) does, but in the PATH of the
 // service's own environment: a name without a slash is tried in each PATH
@@ -47,6 +48,7 @@ struct SpawnPlan {
     // setrlimit() before exec: the limits the supervisor was started with
     // where it raised its own (nofile), then the service's `limits`.
     std::vector<Limit> limits;
+    std::optional<unsigned> umask;  // umask() before exec; unset: ours
     // Single-command mode: a process group in our session that takes the
     // terminal's foreground (as under tini), instead of a session of its own.
     bool foreground = false;
@@ -79,7 +81,8 @@ struct RunContext {
 // The full environment of a process, by the precedence above.
 std::vector<std::string> build_environment(
     const std::vector<std::string>& base, const Identity& identity,
-    const std::string& notify_socket, const std::vector<std::pair<std::string, std::string>>& env);
+    const std::string& notify_socket, const std::vector<std::pair<std::string, std::string>>& env,
+    const std::vector<std::pair<std::string, std::string>>& env_file_vars = {});
 
 // The value of NAME in a "KEY=VALUE" list.
 std::optional<std::string_view> env_value(const std::vector<std::string>& env,

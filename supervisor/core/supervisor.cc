@@ -155,6 +155,7 @@ void Supervisor::on_signal(int sig) {
         case SignalAction::Forward:
             forward(sig);
             return;
+        case SignalAction::Reload:  // the shell's to do (it reads the file); not ours
         case SignalAction::Ignore:
             // Never fatal, never silent (signal_policy.h).
             log_.log(Level::Warn, "", "signal_ignored",

@@ -6,6 +6,7 @@
 #include <linux/close_range.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -104,6 +105,7 @@ Prepared prepare(const SpawnPlan& plan) {
     for (std::size_t i = 0; i < p.limits.size(); ++i)
         if (::setrlimit(p.limits[i].first, &p.limits[i].second) < 0)
             child_fail(status_fd, ExecStage::Limit, errno, static_cast<int>(i));
+    if (plan.umask) ::umask(static_cast<mode_t>(*plan.umask));
     const Identity& id = plan.identity;
     if (id.set_groups && ::setgroups(p.groups.size(), p.groups.data()) < 0)
         child_fail(status_fd, ExecStage::Groups, errno);

@@ -30,6 +30,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -74,7 +75,7 @@ bool sender_belongs_to_service(pid_t sender, uid_t uid, pid_t service_pid) {
 }
 
 std::unique_ptr<NotifySocket> NotifySocket::open(struct ev_loop* loop, Events& events,
-                                                 std::size_t index, const std::string& path,
+                                                 std::string service, const std::string& path,
                                                  std::string& error) {
     struct sockaddr_un addr = {};
     addr.sun_family = AF_UNIX;
@@ -100,12 +101,13 @@ std::unique_ptr<NotifySocket> NotifySocket::open(struct ev_loop* loop, Events& e
     // Writable by all: a service may run as any user; the credentials check
     // decides who is heard (the directory is 0711).
     ::chmod(path.c_str(), 0666);
-    return std::unique_ptr<NotifySocket>(new NotifySocket(loop, events, index, path, fd));
+    return std::unique_ptr<NotifySocket>(
+        new NotifySocket(loop, events, std::move(service), path, fd));
 }
 
-NotifySocket::NotifySocket(struct ev_loop* loop, Events& events, std::size_t index,
+NotifySocket::NotifySocket(struct ev_loop* loop, Events& events, std::string service,
                            std::string path, int fd)
-    : loop_(loop), events_(events), index_(index), path_(std::move(path)), fd_(fd) {
+    : loop_(loop), events_(events), service_(std::move(service)), path_(std::move(path)), fd_(fd) {
     ev_io_init(&readable_, on_readable, fd_, EV_READ);
     readable_.data = this;
     ev_io_start(loop_, &readable_);
@@ -178,7 +180,8 @@ void NotifySocket::receive() {
     // Last, and nothing after it (see above).
     if (!has_status && !ready) return;
     Events& events = events_;
-    events.notify(index_, ready,
+    const std::string service = service_;  // *this may go while the core handles it
+    events.notify(service, ready,
                   has_status ? std::optional<std::string>(std::move(status)) : std::nullopt);
 }
 
@@ -213,29 +216,38 @@ std::string NotifySockets::make_dir(std::string& error) {
     return "";
 }
 
-std::string NotifySockets::open(std::size_t index, const std::string& service_name,
-                                std::string& error) {
-    if (index >= sockets_.size()) sockets_.resize(index + 1);
-    if (sockets_[index]) return sockets_[index]->path();
+std::string NotifySockets::open(const std::string& service, std::string& error) {
+    if (auto it = sockets_.find(service); it != sockets_.end()) return it->second->path();
     const std::string dir = make_dir(error);
     if (dir.empty()) return "";
     // Named after the service for whoever looks; characters that do not
-    // belong in a file name are replaced. Too long for sun_path: the index.
+    // belong in a file name are replaced. Too long for sun_path: a number.
     std::string name;
-    for (char c : service_name) {
+    for (char c : service) {
         const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                            (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
         name += plain ? c : '_';
     }
     std::string path = dir + "/" + name + ".sock";
     if (name.empty() || name[0] == '.' || path.size() >= 100)
-        path = dir + "/" + std::to_string(index) + ".sock";
-    sockets_[index] = NotifySocket::open(loop_, events_, index, path, error);
-    return sockets_[index] ? path : "";
+        path = dir + "/" + std::to_string(sockets_.size()) + ".sock";
+    auto socket = NotifySocket::open(loop_, events_, service, path, error);
+    if (!socket) return "";
+    sockets_[service] = std::move(socket);
+    return path;
 }
 
-void NotifySockets::set_service_pid(std::size_t index, pid_t pid) {
-    if (index < sockets_.size() && sockets_[index]) sockets_[index]->set_service_pid(pid);
+void NotifySockets::set_service_pid(const std::string& service, pid_t pid) {
+    if (auto it = sockets_.find(service); it != sockets_.end()) it->second->set_service_pid(pid);
+}
+
+void NotifySockets::keep_only(const std::vector<std::string>& services) {
+    for (auto it = sockets_.begin(); it != sockets_.end();) {
+        if (std::find(services.begin(), services.end(), it->first) == services.end())
+            it = sockets_.erase(it);
+        else
+            ++it;
+    }
 }
 
 void NotifySockets::close_all() {

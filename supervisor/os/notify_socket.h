@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,7 +25,7 @@ class NotifySocket {
   public:
     // What a datagram from an accepted sender said.
     struct Events {
-        virtual void notify(std::size_t index, bool ready,
+        virtual void notify(const std::string& service, bool ready,
                             const std::optional<std::string>& status) = 0;
 
       protected:
@@ -34,7 +35,7 @@ class NotifySocket {
     // Creates, binds (path must fit sockaddr_un) and starts watching.
     // Returns nullptr with `error` set on failure.
     static std::unique_ptr<NotifySocket> open(struct ev_loop* loop, Events& events,
-                                              std::size_t index, const std::string& path,
+                                              std::string service, const std::string& path,
                                               std::string& error);
     ~NotifySocket();
     NotifySocket(const NotifySocket&) = delete;
@@ -44,13 +45,14 @@ class NotifySocket {
     const std::string& path() const { return path_; }
 
   private:
-    NotifySocket(struct ev_loop* loop, Events& events, std::size_t index, std::string path, int fd);
+    NotifySocket(struct ev_loop* loop, Events& events, std::string service, std::string path,
+                 int fd);
     static void on_readable(struct ev_loop* loop, ev_io* w, int revents) noexcept;
     void receive();
 
     struct ev_loop* loop_;
     Events& events_;
-    std::size_t index_;
+    std::string service_;
     std::string path_;
     int fd_;
     pid_t service_pid_ = 0;
@@ -67,13 +69,16 @@ class NotifySockets {
     NotifySockets(const NotifySockets&) = delete;
     NotifySockets& operator=(const NotifySockets&) = delete;
 
-    // Creates (once) service `index`'s socket and returns its path for
-    // $NOTIFY_SOCKET, or "" with `error` set.
-    std::string open(std::size_t index, const std::string& service_name, std::string& error);
+    // Creates (once) the socket of the service of this name and returns its
+    // path for $NOTIFY_SOCKET, or "" with `error` set.
+    std::string open(const std::string& service, std::string& error);
 
     // The pid of the service's current main process: only its processes
     // are heard.
-    void set_service_pid(std::size_t index, pid_t pid);
+    void set_service_pid(const std::string& service, pid_t pid);
+
+    // Removes the sockets of services that are no longer configured.
+    void keep_only(const std::vector<std::string>& services);
 
     // Removes every socket and the directory (end of the run).
     void close_all();
@@ -83,7 +88,7 @@ class NotifySockets {
 
     struct ev_loop* loop_;
     NotifySocket::Events& events_;
-    std::vector<std::unique_ptr<NotifySocket>> sockets_;  // by service index
+    std::map<std::string, std::unique_ptr<NotifySocket>> sockets_;  // by service name
     std::string dir_;
 };
 

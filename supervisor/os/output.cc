@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "line_buffer.h"
+#include "log_ring.h"
 #include "oops.h"
 #include "output_sink.h"
 
@@ -79,6 +80,8 @@ struct Output::Impl {
     std::vector<std::unique_ptr<Pipe>> pipes;
     std::unique_ptr<char[]> buf{new char[kReadSize]};
     bool finished = false;
+    LogStore* store = nullptr;
+    std::function<void()> on_lines;
 };
 
 Output::Impl::Impl(struct ev_loop* l) : loop(l) {
@@ -114,6 +117,7 @@ const std::string& Output::Impl::prefix(std::size_t index, bool colour) {
 }
 
 void Output::Impl::emit(const Pipe& p, std::string_view line) {
+    if (store) store->append(p.index, line);
     OutputSink& sink = *p.sink;
     if (sink.broken()) return;
     sink.append(prefix(p.index, sink.colour()), line, "\n");
@@ -127,10 +131,19 @@ void Output::Impl::read_pipe(Pipe& p) {
             // The hot path of the prefix mode: one prefix lookup per read,
             // then three memcpy()s per line.
             const std::string_view pre = prefix(p.index, sink.colour());
-            p.lines.feed(std::string_view(buf.get(), static_cast<std::size_t>(n)),
-                         [&](std::string_view line) { sink.append(pre, line, "\n"); });
+            if (store) {
+                p.lines.feed(std::string_view(buf.get(), static_cast<std::size_t>(n)),
+                             [&](std::string_view line) {
+                                 sink.append(pre, line, "\n");
+                                 store->append(p.index, line);
+                             });
+            } else {
+                p.lines.feed(std::string_view(buf.get(), static_cast<std::size_t>(n)),
+                             [&](std::string_view line) { sink.append(pre, line, "\n"); });
+            }
         }
         sink.pump();
+        if (on_lines) on_lines();
         return;
     }
     if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) return;
@@ -139,6 +152,7 @@ void Output::Impl::read_pipe(Pipe& p) {
     OutputSink* sink = p.sink;
     close_pipe(p);
     sink->pump();
+    if (on_lines) on_lines();
 }
 
 void Output::Impl::close_pipe(Pipe& p) {
@@ -186,9 +200,13 @@ Output::~Output() {
     m.pipes.clear();
 }
 
-void Output::set_service_names(const std::vector<std::string>& names) {
+void Output::keep_lines(LogStore* store, std::function<void()> on_lines) {
+    impl_->store = store;
+    impl_->on_lines = std::move(on_lines);
+}
+
+void Output::set_service_names(const std::vector<std::string>& names, std::size_t width) {
     Impl& m = *impl_;
-    std::size_t width = 0;
     for (const auto& n : names) width = std::max(width, display_width(n));
     m.prefixes.clear();
     m.prefixes.reserve(names.size());

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,8 @@ struct ev_loop;
 
 namespace sv {
 
+class LogStore;
+
 class Output {
   public:
     explicit Output(struct ev_loop* loop);
@@ -28,8 +31,14 @@ class Output {
     Output(const Output&) = delete;
     Output& operator=(const Output&) = delete;
 
-    // Names of all services (index order); prefixes are padded to the longest.
-    void set_service_names(const std::vector<std::string>& names);
+    // The name of each service by id ("" for ids no longer used) and the
+    // width names are padded to (the longest configured name).
+    void set_service_names(const std::vector<std::string>& names_by_id, std::size_t width);
+
+    // Every line of a prefix-mode service also goes to `store` (the rings
+    // `supervisor logs` reads); `on_lines` is called after each read that
+    // added some.
+    void keep_lines(LogStore* store, std::function<void()> on_lines);
 
     // Some service writes straight to our stdout/stderr (log = "inherit").
     // Then writes to a pipe go out in pieces of at most PIPE_BUF bytes that
@@ -38,7 +47,7 @@ class Output {
     // services, larger batches are written for throughput.)
     void set_shared_destinations(bool shared);
 
-    // Takes ownership of the read ends of service `index`'s stdout/stderr
+    // Takes ownership of the read ends of service `id`'s stdout/stderr
     // pipes (-1: not piped). Called once per spawn; earlier pipes of the same
     // service (still held by grandchildren) keep being read.
     void attach(std::size_t index, int stdout_fd, int stderr_fd);

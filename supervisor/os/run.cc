@@ -44,9 +44,14 @@ int run(const RunOptions& options) {
         return 1;
     }
     const OnExit on_exit = config.supervisor.on_exit;
-    const int code =
-        run_on_loop(loop, std::move(config), single ? RunMode::SingleCommand : RunMode::Config,
-                    std::move(inherited_limits));
+    ShellOptions shell;
+    shell.mode = single ? RunMode::SingleCommand : RunMode::Config;
+    if (!single) shell.config_path = config.file;
+    shell.health_listen = options.health_listen;
+    shell.log_format = options.log_format;
+    shell.control_socket = options.control_socket;
+    shell.inherited_limits = std::move(inherited_limits);
+    const int code = run_on_loop(loop, std::move(config), std::move(shell));
     final_power_action(on_exit);
     return code;
 }

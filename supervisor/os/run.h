@@ -11,12 +11,13 @@
 namespace sv {
 
 struct RunOptions {
-    std::string config_path;                   // -c FILE (empty: the lookup order)
-    std::vector<std::string> command_argv;     // -- COMMAND ARGS: single-command mode
-    std::optional<std::string> health_listen;  // --health-listen
-    std::optional<LogFormat> log_format;       // --log-format
-    std::optional<Duration> grace;             // --grace
-    std::optional<int> stop_signal;            // --stop-signal
+    std::string config_path;                    // -c FILE (empty: the lookup order)
+    std::vector<std::string> command_argv;      // -- COMMAND ARGS: single-command mode
+    std::optional<std::string> health_listen;   // --health-listen
+    std::optional<LogFormat> log_format;        // --log-format
+    std::optional<Duration> grace;              // --grace
+    std::optional<int> stop_signal;             // --stop-signal
+    std::optional<std::string> control_socket;  // --control-socket
 };
 
 // Loads the configuration (or builds single-command mode's), prepares the

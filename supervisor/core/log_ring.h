@@ -1,0 +1,107 @@
+// Every service's recent output, kept in memory for `supervisor logs`.
+//
+// Each service has a ring of its last lines: at most kMaxLines lines and
+// kMaxBytes bytes of text, whichever is reached first (the oldest lines go
+// first), so the memory a service's output can take is bounded and never
+// grows with uptime. The text lives in one circular byte buffer per service
+// (lines are copied in with memcpy, no allocation per line; the buffer
+// grows by doubling up to kMaxBytes, so a quiet service costs little), and
+// each line has a record: its global sequence number (one counter for all
+// services, so lines of several services merge in the order they arrived)
+// and where its bytes are.
+//
+// Readers never hold on to the ring: they keep a cursor, the per-service
+// index of the next line they want (indexes count every line ever appended).
+// A reader whose next line has been evicted meanwhile skips to the oldest
+// line still kept and is told how many it lost: a follower that cannot keep
+// up loses lines, it never holds the services back.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sv {
+
+class LogRing {
+  public:
+    static constexpr std::size_t kMaxLines = 1000;
+    static constexpr std::size_t kMaxBytes = 1024 * 1024;
+
+    // Appends a line (without its newline); longer than kMaxBytes: cut.
+    void append(std::uint64_t seq, std::string_view line);
+
+    // Indexes of the oldest line kept and one past the newest.
+    std::uint64_t begin() const { return end_ - count_; }
+    std::uint64_t end() const { return end_; }
+
+    // Line `index` (begin() <= index < end()): its sequence number, and its
+    // text appended to `out`.
+    std::uint64_t seq(std::uint64_t index) const;
+    void text(std::uint64_t index, std::string& out) const;
+
+    std::size_t bytes() const { return used_; }
+
+  private:
+    struct Record {
+        std::uint64_t seq;
+        std::size_t offset;  // in data_
+        std::size_t length;
+    };
+
+    const Record& record(std::uint64_t index) const;
+    void evict_oldest();
+    void grow(std::size_t need);
+
+    std::unique_ptr<char[]> data_;
+    std::size_t capacity_ = 0;     // of data_
+    std::size_t head_ = 0;         // where the next line's bytes go
+    std::size_t used_ = 0;         // bytes held by the lines kept
+    std::vector<Record> records_;  // circular, kMaxLines at most
+    std::size_t first_record_ = 0;
+    std::size_t count_ = 0;
+    std::uint64_t end_ = 0;
+};
+
+// The rings of all services, by service id, and the one sequence counter.
+class LogStore {
+  public:
+    void append(std::size_t id, std::string_view line);
+    // nullptr when the service has written nothing yet.
+    const LogRing* ring(std::size_t id) const;
+    std::uint64_t next_seq() const { return next_seq_; }
+
+  private:
+    std::vector<std::unique_ptr<LogRing>> rings_;
+    std::uint64_t next_seq_ = 0;
+};
+
+// A reader of several services' rings, in arrival order.
+class LogCursor {
+  public:
+    // `ids` to read; `last_lines`: start with at most this many of the most
+    // recent lines (all of them: SIZE_MAX); later lines follow as they come,
+    // unless `snapshot`: then only the lines there are now.
+    LogCursor(const LogStore& store, std::vector<std::size_t> ids, std::size_t last_lines,
+              bool snapshot = false);
+
+    // The next line in arrival order: its service id and text (appended to
+    // `text`). False when there is none (yet). Lines lost to eviction since
+    // the last call are added to dropped().
+    bool next(std::size_t& id, std::string& text);
+
+    // Lines lost since take_dropped() was last called.
+    std::uint64_t take_dropped();
+
+  private:
+    const LogStore& store_;
+    std::vector<std::size_t> ids_;
+    std::vector<std::uint64_t> next_;  // per id: the next index wanted
+    std::vector<std::uint64_t> stop_;  // per id: where a snapshot ends (or never)
+    std::uint64_t dropped_ = 0;
+};
+
+}  // namespace sv
