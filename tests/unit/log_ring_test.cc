@@ -1,0 +1,124 @@
+// The in-memory log rings (core/log_ring.h): bounded by lines and bytes,
+// merged across services in arrival order, readers told what they lost.
+#include "log_ring.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace sv {
+namespace {
+
+std::vector<std::string> read_all(LogCursor& c) {
+    std::vector<std::string> out;
+    std::size_t id = 0;
+    std::string text;
+    while (c.next(id, text)) {
+        out.push_back(std::to_string(id) + ":" + text);
+        text.clear();
+    }
+    return out;
+}
+
+TEST(LogRing, KeepsTheLastThousandLines) {
+    LogRing r;
+    for (int i = 0; i < 2500; ++i)
+        r.append(static_cast<std::uint64_t>(i), "line " + std::to_string(i));
+    EXPECT_EQ(r.end() - r.begin(), LogRing::kMaxLines);
+    std::string text;
+    r.text(r.begin(), text);
+    EXPECT_EQ(text, "line 1500");
+    text.clear();
+    r.text(r.end() - 1, text);
+    EXPECT_EQ(text, "line 2499");
+}
+
+TEST(LogRing, KeepsAtMostOneMebibyte) {
+    LogRing r;
+    const std::string line(10000, 'x');
+    for (int i = 0; i < 500; ++i) r.append(static_cast<std::uint64_t>(i), line);
+    EXPECT_LE(r.bytes(), LogRing::kMaxBytes);
+    EXPECT_EQ(r.end() - r.begin(), LogRing::kMaxBytes / line.size());
+    std::string text;
+    r.text(r.end() - 1, text);
+    EXPECT_EQ(text, line);
+}
+
+TEST(LogRing, LinesThatWrapRoundComeBackWhole) {
+    LogRing r;
+    // Lines of varying length so that some cross the end of the buffer.
+    std::vector<std::string> lines;
+    for (int i = 0; i < 3000; ++i)
+        lines.push_back(
+            std::string(static_cast<std::size_t>(100 + i % 977), static_cast<char>('a' + i % 26)));
+    for (std::size_t i = 0; i < lines.size(); ++i) r.append(i, lines[i]);
+    for (std::uint64_t k = r.begin(); k < r.end(); ++k) {
+        std::string text;
+        r.text(k, text);
+        ASSERT_EQ(text, lines[k]) << k;
+    }
+}
+
+TEST(LogRing, GrowsOnlyAsNeeded) {
+    LogRing r;
+    r.append(0, "hello");
+    EXPECT_EQ(r.bytes(), 5u);
+}
+
+TEST(LogCursor, MergesServicesInArrivalOrder) {
+    LogStore s;
+    s.append(1, "b1");
+    s.append(0, "a1");
+    s.append(1, "b2");
+    s.append(0, "a2");
+    LogCursor c(s, {0, 1}, SIZE_MAX);
+    EXPECT_EQ(read_all(c), (std::vector<std::string>{"1:b1", "0:a1", "1:b2", "0:a2"}));
+}
+
+TEST(LogCursor, LastNLinesAcrossServices) {
+    LogStore s;
+    for (int i = 0; i < 5; ++i) {
+        s.append(0, "a" + std::to_string(i));
+        s.append(1, "b" + std::to_string(i));
+    }
+    LogCursor c(s, {0, 1}, 3);
+    EXPECT_EQ(read_all(c), (std::vector<std::string>{"1:b3", "0:a4", "1:b4"}));
+    LogCursor only_a(s, {0}, 2);
+    EXPECT_EQ(read_all(only_a), (std::vector<std::string>{"0:a3", "0:a4"}));
+}
+
+TEST(LogCursor, FollowsNewLinesUnlessASnapshot) {
+    LogStore s;
+    s.append(0, "old");
+    LogCursor follow(s, {0}, SIZE_MAX);
+    LogCursor snap(s, {0}, SIZE_MAX, /*snapshot=*/true);
+    s.append(0, "new");
+    EXPECT_EQ(read_all(follow), (std::vector<std::string>{"0:old", "0:new"}));
+    EXPECT_EQ(read_all(snap), (std::vector<std::string>{"0:old"}));
+    s.append(0, "newer");
+    EXPECT_EQ(read_all(follow), (std::vector<std::string>{"0:newer"}));
+}
+
+TEST(LogCursor, ASlowReaderIsToldHowManyItLost) {
+    LogStore s;
+    LogCursor c(s, {0}, 0);  // from now on
+    for (int i = 0; i < 1500; ++i) s.append(0, std::to_string(i));
+    std::size_t id = 0;
+    std::string text;
+    ASSERT_TRUE(c.next(id, text));
+    EXPECT_EQ(text, "500");  // the oldest line still kept
+    EXPECT_EQ(c.take_dropped(), 500u);
+    EXPECT_EQ(c.take_dropped(), 0u);
+}
+
+TEST(LogCursor, ServicesThatWroteNothingAreFine) {
+    LogStore s;
+    LogCursor c(s, {7}, SIZE_MAX);
+    EXPECT_TRUE(read_all(c).empty());
+    s.append(7, "first");
+    EXPECT_EQ(read_all(c), (std::vector<std::string>{"7:first"}));
+}
+
+}  // namespace
+}  // namespace sv
