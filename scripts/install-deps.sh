@@ -4,9 +4,12 @@
 set -eu
 packages="build-essential cmake libev-dev libtomlplusplus-dev libc-ares-dev"
 if [ "${1:-}" = "--packaging" ]; then
-    # The container test's busybox root, the VM test's initramfs, kernel and
-    # QEMU, and dpkg-dev for the .deb (in build-essential).
-    packages="$packages busybox-static cpio qemu-system-x86 linux-image-amd64 curl"
+    # The container tests' busybox root and podman (with runc: crun refuses
+    # hybrid cgroup hierarchies; python3 drives `podman run -it` through a
+    # pseudo-terminal), the VM test's initramfs, kernel and QEMU, and
+    # dpkg-dev for the .deb (in build-essential).
+    packages="$packages busybox-static cpio qemu-system-x86 linux-image-amd64 curl \
+        podman runc uidmap slirp4netns fuse-overlayfs containernetworking-plugins python3"
 fi
 if [ "${1:-}" = "--test" ]; then
     # GoogleTest for the unit tests; pytest, util-linux (unshare) and procps for

@@ -13,8 +13,9 @@
 #
 # Contents: /init (the supervisor), /bin/busybox with its applet links
 # (Debian's busybox-static), /etc/passwd and /etc/group (root, nobody),
-# /dev/console and /dev/null (the kernel gives /init the console as fds 0-2,
-# and services get /dev/null as stdin before /dev is mounted),
+# /dev/console and /dev/null (the kernel gives /init the console as fds 0-2
+# before anything is mounted; the supervisor then mounts devtmpfs on /dev,
+# and /proc, /sys, /dev/pts, /dev/shm, /run itself),
 # /lib/modules/{evdev,button}.ko (decompressed; PID 1 has no modprobe), /srv/www.
 # Needs root (mknod) or fakeroot, GNU cpio or busybox, gzip.
 set -euo pipefail
@@ -66,7 +67,7 @@ mknod -m 666 "$root/dev/null" c 1 3
 # The power button reaches user space as KEY_POWER on /dev/input/eventN only
 # with both drivers: button (ACPI -> input device) and evdev (/dev/input/event*).
 # Debian builds both as modules; PID 1 has no modprobe, so they go in
-# decompressed and the first oneshot insmods them in this order.
+# decompressed and the first oneshot (setup) insmods them in this order.
 modules=
 for name in drivers/input/evdev drivers/acpi/button; do
     module=

@@ -1,86 +1,11 @@
 #include "cli.h"
 
 #include "signals.h"
+#include "usage.h"
 
 namespace sv {
 
 namespace {
-
-const char* kMainUsage =
-    "supervisor - a small process supervisor: PID 1 of a container or VM, or a\n"
-    "developer's whole stack in one terminal.\n"
-    "\n"
-    "Usage:\n"
-    "  supervisor run   [-c FILE] [--health-listen ADDR] [--log-format text|json]\n"
-    "  supervisor run   [--grace DUR] [--stop-signal SIG] [--health-listen ADDR] -- COMMAND "
-    "[ARG...]\n"
-    "  supervisor check [-c FILE] [--grace-budget DUR]\n"
-    "  supervisor status [-c FILE | --addr HOST:PORT] [--json]\n"
-    "  supervisor graph [-c FILE]\n"
-    "  supervisor --version | --help | <subcommand> --help\n"
-    "\n"
-    "Without -c the configuration is $SUPERVISOR_CONFIG, then ./supervisor.toml,\n"
-    "then /etc/supervisor/supervisor.toml. Started as PID 1 with no arguments it\n"
-    "acts as `supervisor run`.\n"
-    "\n"
-    "Exit codes: 0 clean stop, N a critical service's status, 1 could not start or\n"
-    "had to SIGKILL, 2 usage or configuration error; `run -- CMD` returns CMD's status.\n";
-
-const char* kRunUsage =
-    "Usage:\n"
-    "  supervisor run [-c FILE] [--health-listen ADDR] [--log-format text|json]\n"
-    "  supervisor run [--grace DUR] [--stop-signal SIG] [--health-listen ADDR] -- COMMAND "
-    "[ARG...]\n"
-    "\n"
-    "Start the services of the configuration in dependency order and supervise them\n"
-    "until SIGTERM or SIGINT, then stop them in reverse order. With `-- COMMAND` run\n"
-    "that one command as tini would: signals forwarded, its exit status returned.\n"
-    "\n"
-    "Options:\n"
-    "  -c, --config FILE         configuration file (default: see `supervisor --help`)\n"
-    "  --health-listen ADDR      HTTP endpoint address, overrides health_listen (\"\" = off)\n"
-    "  --log-format text|json    format of the supervisor's own messages on stderr\n"
-    "  --grace DUR               single-command mode: time between the stop signal and\n"
-    "                            SIGKILL (default 10s)\n"
-    "  --stop-signal SIG         single-command mode: signal sent instead of SIGTERM\n"
-    "  -h, --help                show this help\n";
-
-const char* kCheckUsage =
-    "Usage: supervisor check [-c FILE] [--grace-budget DUR]\n"
-    "\n"
-    "Validate the configuration and print the number of services, the start order\n"
-    "as layers, and the worst-case shutdown time (drain_delay plus the longest chain\n"
-    "of stop_grace in stop order, capped by shutdown_timeout).\n"
-    "\n"
-    "Options:\n"
-    "  -c, --config FILE      configuration file\n"
-    "  --grace-budget DUR     exit 1 when the worst case exceeds DUR (Kubernetes'\n"
-    "                         terminationGracePeriodSeconds)\n"
-    "  -h, --help             show this help\n"
-    "\n"
-    "Exit codes: 0 valid, 1 over the grace budget, 2 invalid.\n";
-
-const char* kStatusUsage =
-    "Usage: supervisor status [-c FILE | --addr HOST:PORT] [--json]\n"
-    "\n"
-    "Ask a running supervisor (its /status endpoint) and print a table of its\n"
-    "services: NAME, STATE, PID, READY, RESTARTS, UPTIME, LAST EXIT.\n"
-    "\n"
-    "Options:\n"
-    "  -c, --config FILE      read health_listen from this configuration\n"
-    "  --addr HOST:PORT       ask this address instead\n"
-    "  --json                 print the raw JSON\n"
-    "  -h, --help             show this help\n";
-
-const char* kGraphUsage =
-    "Usage: supervisor graph [-c FILE]\n"
-    "\n"
-    "Print the dependency graph as Graphviz DOT (edges from a service to what it\n"
-    "depends on), e.g. `supervisor graph | dot -Tsvg > graph.svg`.\n"
-    "\n"
-    "Options:\n"
-    "  -c, --config FILE      configuration file\n"
-    "  -h, --help             show this help\n";
 
 // Every word the first argument may be, in one table.
 struct Word {
@@ -93,7 +18,28 @@ constexpr Word kWords[] = {
     {"help", Subcommand::Help},         {"--help", Subcommand::Help},
     {"-h", Subcommand::Help},           {"version", Subcommand::Version},
     {"--version", Subcommand::Version}, {"-V", Subcommand::Version},
+    {"probe", Subcommand::Probe},       {"start", Subcommand::Start},
+    {"stop", Subcommand::Stop},         {"restart", Subcommand::Restart},
+    {"signal", Subcommand::Signal},     {"reload", Subcommand::Reload},
+    {"logs", Subcommand::Logs},         {"wait", Subcommand::Wait},
+    {"shutdown", Subcommand::Shutdown},
 };
+
+bool is_control(Subcommand c) {
+    switch (c) {
+        case Subcommand::Start:
+        case Subcommand::Stop:
+        case Subcommand::Restart:
+        case Subcommand::Signal:
+        case Subcommand::Reload:
+        case Subcommand::Logs:
+        case Subcommand::Wait:
+        case Subcommand::Shutdown:
+            return true;
+        default:
+            return false;
+    }
+}
 
 const char* command_word(Subcommand c) {
     for (const Word& w : kWords)
@@ -102,25 +48,6 @@ const char* command_word(Subcommand c) {
 }
 
 }  // namespace
-
-std::string main_usage() {
-    return kMainUsage;
-}
-
-std::string subcommand_usage(Subcommand c) {
-    switch (c) {
-        case Subcommand::Run:
-            return kRunUsage;
-        case Subcommand::Check:
-            return kCheckUsage;
-        case Subcommand::Status:
-            return kStatusUsage;
-        case Subcommand::Graph:
-            return kGraphUsage;
-        default:
-            return kMainUsage;
-    }
-}
 
 CliOptions parse_cli(const std::vector<std::string>& args) {
     CliOptions o;
@@ -137,7 +64,7 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
     o.command = found->command;
     if (o.command == Subcommand::Version) return o;
     if (o.command == Subcommand::Help) {
-        o.help_text = kMainUsage;
+        o.help_text = main_usage();
         return o;
     }
 
@@ -149,6 +76,7 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
     };
 
     bool saw_separator = false;
+    bool saw_endpoint = false;  // probe's one word
     for (std::size_t i = 1; i < args.size(); ++i) {
         std::string a = args[i];
         if (a == "--") {
@@ -177,7 +105,9 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
             o.command = Subcommand::Help;
             return o;
         } else if (a == "-c" || a == "--config") {
-            allowed(a, {Subcommand::Run, Subcommand::Check, Subcommand::Status, Subcommand::Graph});
+            if (!is_control(o.command))
+                allowed(a, {Subcommand::Run, Subcommand::Check, Subcommand::Status,
+                            Subcommand::Probe, Subcommand::Graph});
             o.config_path = take();
             if (o.config_path.empty()) throw UsageError("option " + a + " needs a file name");
         } else if (a == "--health-listen") {
@@ -208,26 +138,79 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
             o.grace_budget = parse_duration(v);
             if (!o.grace_budget) throw UsageError("--grace-budget: invalid duration '" + v + "'");
         } else if (a == "--addr") {
-            allowed(a, {Subcommand::Status});
+            allowed(a, {Subcommand::Status, Subcommand::Probe});
             o.addr = take();
+        } else if (a == "--socket") {
+            if (!is_control(o.command)) allowed(a, {Subcommand::Status});
+            o.socket = take();
+            if (o.socket.empty()) throw UsageError("option --socket needs a path");
+        } else if (a == "--control-socket") {
+            allowed(a, {Subcommand::Run});
+            o.control_socket = take();
+        } else if (a == "--no-wait") {
+            allowed(a, {Subcommand::Start, Subcommand::Stop, Subcommand::Restart});
+            if (has_inline) throw UsageError("--no-wait takes no value");
+            o.no_wait = true;
+        } else if (a == "-f" || a == "--follow") {
+            allowed(a, {Subcommand::Logs});
+            if (has_inline) throw UsageError("--follow takes no value");
+            o.follow = true;
+        } else if (a == "-n" || a == "--lines") {
+            allowed(a, {Subcommand::Logs});
+            const std::string v = take();
+            if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos)
+                throw UsageError(a + ": expected a number of lines, not '" + v + "'");
+            o.lines = std::stoul(v);
+        } else if (a == "--timeout") {
+            allowed(a,
+                    {Subcommand::Probe, Subcommand::Start, Subcommand::Restart, Subcommand::Wait});
+            std::string v = take();
+            o.timeout = parse_duration(v);
+            if (!o.timeout) throw UsageError("--timeout: invalid duration '" + v + "'");
+            if (o.timeout->count() <= 0) throw UsageError("--timeout must be more than 0");
         } else if (a == "--json") {
             allowed(a, {Subcommand::Status});
             if (has_inline) throw UsageError("--json takes no value");
             o.json = true;
         } else if (!a.empty() && a[0] == '-') {
             throw UsageError("'" + cmd + "': unknown option '" + a + "'");
+        } else if (o.command == Subcommand::Signal && o.signal.empty()) {
+            if (!parse_signal(a)) throw UsageError("'signal': unknown signal '" + a + "'");
+            o.signal = a;
+        } else if (is_control(o.command) && o.command != Subcommand::Reload &&
+                   o.command != Subcommand::Shutdown) {
+            o.names.push_back(a);
+        } else if (o.command == Subcommand::Status) {
+            o.names.push_back(a);
+        } else if (o.command == Subcommand::Probe && !saw_endpoint) {
+            if (a != "livez" && a != "readyz" && a != "healthz")
+                throw UsageError("'probe': unknown endpoint '" + a +
+                                 "' (livez, readyz or healthz)");
+            o.probe_endpoint = a;
+            saw_endpoint = true;
         } else {
             throw UsageError("'" + cmd + "': unexpected argument '" + a + "'" +
                              (o.command == Subcommand::Run ? " (put the command after --)" : ""));
         }
     }
     if (saw_separator && o.command_argv.empty()) throw UsageError("'run --' needs a COMMAND");
-    if (saw_separator && !o.config_path.empty())
-        throw UsageError("'run' takes either -c FILE or -- COMMAND, not both");
     if (!saw_separator && (o.grace || o.stop_signal))
         throw UsageError("--grace and --stop-signal go with 'run -- COMMAND'");
-    if (o.command == Subcommand::Status && !o.addr.empty() && !o.config_path.empty())
-        throw UsageError("'status' takes either -c FILE or --addr HOST:PORT, not both");
+    if ((o.command == Subcommand::Status || o.command == Subcommand::Probe) && !o.addr.empty() &&
+        !o.config_path.empty())
+        throw UsageError("'" + cmd + "' takes either -c FILE or --addr HOST:PORT, not both");
+    if (!o.socket.empty() && (!o.config_path.empty() || !o.addr.empty()))
+        throw UsageError("'" + cmd + "' takes one of -c FILE, --socket PATH and --addr HOST:PORT");
+    const bool needs_names = o.command == Subcommand::Start || o.command == Subcommand::Stop ||
+                             o.command == Subcommand::Restart || o.command == Subcommand::Signal;
+    if (o.command == Subcommand::Signal && o.signal.empty())
+        throw UsageError("'signal' needs a signal and at least one service name");
+    if (needs_names && o.names.empty())
+        throw UsageError("'" + cmd + "' needs at least one service name");
+    if (o.control_socket && (o.command_argv.empty() || !o.config_path.empty()))
+        throw UsageError(
+            "--control-socket goes with 'run -- COMMAND' (a configuration has "
+            "control_socket)");
     return o;
 }
 

@@ -48,6 +48,7 @@ int run_run(const CliOptions& opts) {
     r.log_format = opts.log_format;
     r.grace = opts.grace;
     r.stop_signal = opts.stop_signal;
+    r.control_socket = opts.control_socket;
     return run(r);
 }
 

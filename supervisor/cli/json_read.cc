@@ -277,6 +277,7 @@ bool read_service(const Json& o, ServiceSnapshot& svc) {
         !read_last_exit(o, svc.last_exit))
         return false;
     svc.up = svc.pid != 0;
+    svc.passes_readyz = svc.ready || svc.state == "stopped";
     return true;
 }
 

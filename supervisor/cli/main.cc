@@ -9,6 +9,8 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "init.h"
+#include "mounts.h"
 #include "version.h"
 
 namespace {
@@ -50,13 +52,28 @@ int main(int argc, char** argv) {
                 return sv::run_graph(opts);
             case sv::Subcommand::Status:
                 return sv::run_status(opts);
+            case sv::Subcommand::Probe:
+                return sv::run_probe(opts);
             case sv::Subcommand::Run:
                 return sv::run_run(opts);
+            case sv::Subcommand::Start:
+            case sv::Subcommand::Stop:
+            case sv::Subcommand::Restart:
+            case sv::Subcommand::Signal:
+            case sv::Subcommand::Reload:
+            case sv::Subcommand::Logs:
+            case sv::Subcommand::Wait:
+            case sv::Subcommand::Shutdown:
+                return sv::run_control(opts);
         }
     } catch (const sv::UsageError& e) {
         std::fprintf(stderr, "supervisor: %s\nTry 'supervisor --help'.\n", e.what());
         return 2;
     } catch (const std::exception& e) {
+        // The machine's init must not exit (the kernel would panic): say it
+        // on the console and power off instead.
+        if (sv::surely_machine_init())
+            sv::init_fatal(std::string("supervisor: fatal: ") + e.what());
         std::fprintf(stderr, "supervisor: fatal: %s\n", e.what());
         return 1;
     }

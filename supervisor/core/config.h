@@ -106,6 +106,10 @@ struct ServiceConfig {
     ProbeConfig ready;   // kind None: ready as soon as exec succeeded
     ProbeConfig health;  // kind None: no liveness probe
 
+    // `run -c FILE -- COMMAND`'s COMMAND (single_command.h): it depends on
+    // every other service, holds the terminal, and its status is the run's.
+    bool main_command = false;
+
     bool is_success(int exit_code) const;
     bool operator==(const ServiceConfig&) const = default;
 };

@@ -89,6 +89,14 @@ Graph::Graph(const Config& config) {
                 deps_[i].push_back(dep);
         }
     }
+    // The main command starts after every service is up and stops before
+    // any of them: it depends on all of them.
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!config.services[i].main_command) continue;
+        deps_[i].clear();
+        for (std::size_t j = 0; j < n; ++j)
+            if (j != i) deps_[i].push_back(j);
+    }
     for (std::size_t i = 0; i < n; ++i)
         for (std::size_t j : deps_[i]) rdeps_[j].push_back(i);  // dependents in file order
 

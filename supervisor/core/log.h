@@ -27,6 +27,13 @@ struct Field {
     bool number = false;
 };
 
+inline Field num(const char* key, long long v) {
+    return Field{key, std::to_string(v), true};
+}
+inline Field str(const char* key, std::string v) {
+    return Field{key, std::move(v), false};
+}
+
 class Logger {
   public:
     using Sink = std::function<void(std::string line)>;  // one line, with '\n'

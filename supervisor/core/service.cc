@@ -24,13 +24,6 @@ constexpr Duration kBackoffResetUptime{60000};
 // supervisor fork in a tight loop (systemd's RestartSec default too).
 constexpr Duration kMinRestartDelay{100};
 
-Field num(const char* key, long long v) {
-    return Field{key, std::to_string(v), true};
-}
-Field str(const char* key, std::string v) {
-    return Field{key, std::move(v), false};
-}
-
 }  // namespace
 
 Service::Service(std::size_t id, ServiceConfig config, SpawnPlan plan, Sys& sys, Logger& log)

@@ -11,12 +11,7 @@ std::string basename_of(const std::string& path) {
     return b.empty() ? "command" : b;
 }
 
-}  // namespace
-
-Config single_command_config(const SingleCommandOptions& options) {
-    Config c;
-    c.file = "<command line>";
-    c.supervisor.health_listen = options.health_listen.value_or("");
+ServiceConfig command_service(const SingleCommandOptions& options) {
     ServiceConfig s;
     s.name = options.argv.empty() ? "command" : basename_of(options.argv[0]);
     s.argv = options.argv;
@@ -25,9 +20,26 @@ Config single_command_config(const SingleCommandOptions& options) {
     s.restart = RestartPolicy::Never;
     if (options.stop_signal) s.stop_signal = *options.stop_signal;
     if (options.grace) s.stop_grace = *options.grace;
+    return s;
+}
+
+}  // namespace
+
+Config single_command_config(const SingleCommandOptions& options) {
+    Config c;
+    c.file = "<command line>";
+    c.supervisor.health_listen = options.health_listen.value_or("");
+    ServiceConfig s = command_service(options);
     c.supervisor.shutdown_timeout = s.stop_grace * 2 + Duration(5000);
     c.services.push_back(std::move(s));
     return c;
+}
+
+void add_main_command(Config& config, const SingleCommandOptions& options) {
+    ServiceConfig s = command_service(options);
+    s.main_command = true;
+    while (config.find(s.name) >= 0) s.name += "-command";
+    config.services.push_back(std::move(s));
 }
 
 }  // namespace sv

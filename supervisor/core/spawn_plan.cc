@@ -83,8 +83,8 @@ SpawnPlan plan_service(const ServiceConfig& service, const RunContext& context, 
     plan.workdir = service.workdir;
     plan.limits = merge_limits(context.inherited_limits, service.limits);
     plan.umask = service.umask;
-    plan.foreground = foreground;
-    plan.stdin_mode = foreground ? StdioMode::Inherit : StdioMode::Null;
+    plan.foreground = foreground || service.main_command;
+    plan.stdin_mode = plan.foreground ? StdioMode::Inherit : StdioMode::Null;
     const StdioMode out = service.log == LogMode::Prefix    ? StdioMode::Pipe
                           : service.log == LogMode::Inherit ? StdioMode::Inherit
                                                             : StdioMode::Null;

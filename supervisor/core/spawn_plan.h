@@ -49,7 +49,7 @@ struct SpawnPlan {
     // where it raised its own (nofile), then the service's `limits`.
     std::vector<Limit> limits;
     std::optional<unsigned> umask;  // umask() before exec; unset: ours
-    // Single-command mode: a process group in our session that takes the
+    // Single-command mode and the main command: a process group in our session that takes the
     // terminal's foreground (as under tini), instead of a session of its own.
     bool foreground = false;
     std::string notify_socket;  // the service's $NOTIFY_SOCKET, or empty

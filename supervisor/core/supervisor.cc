@@ -22,10 +22,6 @@ std::string seconds_text(Duration d) {
     return buf;
 }
 
-Field str(const char* key, std::string v) {
-    return Field{key, std::move(v), false};
-}
-
 }  // namespace
 
 Supervisor::Supervisor(const Config& config, const Graph& graph, Sys& sys, Logger& log,
@@ -67,10 +63,13 @@ Service* Supervisor::find_pid(Pid pid) {
     return nullptr;
 }
 
+// The main command depends on every service for its start and the shutdown
+// order only: stopping or restarting a service by request leaves it alone.
 std::vector<std::size_t> Supervisor::dependent_ids(std::size_t i) const {
     std::vector<std::size_t> out;
     if (i < graph_.size())
-        for (std::size_t d : graph_.dependents(i)) out.push_back(services_[d].id());
+        for (std::size_t d : graph_.dependents(i))
+            if (!services_[d].config().main_command) out.push_back(services_[d].id());
     return out;
 }
 
@@ -206,13 +205,24 @@ void Supervisor::begin_shutdown(TimePoint now, Cause cause, std::size_t critical
     release_when_down_.clear();
     for (Service& s : services_) s.inhibit_restart(now);
     shutdown_deadline_ = now + config_.supervisor.shutdown_timeout;
+    bool main_ended = false;
     if (cause == Cause::Critical) {
         const Service& s = *find_id(critical_id);
-        log_.log(
-            Level::Warn, s.name(), "critical",
-            "critical service ended (" + std::string(state_name(s.state())) + "); shutting down");
+        main_ended = s.config().main_command && s.last_exit();
+        if (main_ended) {
+            log_.log(Level::Info, s.name(), "main_exited",
+                     "the main command " + s.last_exit()->describe() + "; stopping the services",
+                     {num("code", s.last_exit()->code())});
+        } else {
+            log_.log(Level::Warn, s.name(), "critical",
+                     "critical service ended (" + std::string(state_name(s.state())) +
+                         "); shutting down");
+        }
     }
-    if (cause != Cause::AllEnded && config_.supervisor.drain_delay.count() > 0) {
+    // Draining keeps traffic away from what is still running; when it is the
+    // run's own end (every service, or the main command, has ended), there
+    // is nothing left to drain for.
+    if (cause != Cause::AllEnded && !main_ended && config_.supervisor.drain_delay.count() > 0) {
         phase_ = Phase::Draining;
         drain_until_ = now + config_.supervisor.drain_delay;
         log_.log(Level::Info, "", "draining",

@@ -1,6 +1,7 @@
 // The supervisor seen from outside: the exit code and the status snapshot.
 #include <chrono>
 #include <csignal>
+#include <optional>
 
 #include "supervisor.h"
 
@@ -12,16 +13,29 @@ double seconds_between(TimePoint from, TimePoint to) {
     return std::chrono::duration<double>(to - from).count();
 }
 
+// The command's own status, as tini passes it on: N, 128+S, 126/127 when
+// it could not be executed. Empty when it never ran.
+std::optional<int> command_status(const Service& s) {
+    if (s.fail_reason() == FailReason::ExecFailed || s.fail_reason() == FailReason::SpawnFailed)
+        return exec_failure_exit_code(s.exec_error());
+    if (s.last_exit()) return s.last_exit()->code();
+    return std::nullopt;
+}
+
 }  // namespace
 
 int Supervisor::exit_code() const {
     if (mode_ == RunMode::SingleCommand) {
         if (services_.empty()) return 0;
-        const Service& s = services_[0];
-        if (s.fail_reason() == FailReason::ExecFailed || s.fail_reason() == FailReason::SpawnFailed)
-            return exec_failure_exit_code(s.exec_error());
-        if (s.last_exit()) return s.last_exit()->code();
-        return killed_everything_ ? 128 + SIGKILL : 0;
+        return command_status(services_[0]).value_or(killed_everything_ ? 128 + SIGKILL : 0);
+    }
+    // The main command's status is the run's, unless a critical service
+    // ended first (then the command was only stopped because of it).
+    for (const Service& s : services_) {
+        if (!s.config().main_command) continue;
+        const bool other_critical = cause_ == Cause::Critical && critical_id_ != s.id();
+        const std::optional<int> status = command_status(s);
+        if (status && !other_critical) return *status;
     }
     switch (cause_) {
         case Cause::Signal: {

@@ -16,14 +16,12 @@
 #include <cstring>
 #include <string_view>
 
+#include "mounts.h"
 #include "oops.h"
 
 namespace sv {
 
 namespace {
-
-// The inode of the initial PID namespace (PROC_PID_INIT_INO in the kernel).
-constexpr ino_t kInitialPidNamespaceInode = 0xEFFFFFFCU;
 
 constexpr std::size_t kBitsPerLong = 8 * sizeof(unsigned long);
 
@@ -54,15 +52,6 @@ struct PowerButton::Uevent {
     ev_io io;
     PowerButton* owner;
 };
-
-bool is_machine_init() {
-    if (::getpid() != 1) return false;
-    struct stat st;
-    // No /proc yet: a kernel-started /init before its first mount. A
-    // container runtime always mounts /proc before it starts PID 1.
-    if (::stat("/proc/self/ns/pid", &st) < 0) return true;
-    return st.st_ino == kInitialPidNamespaceInode;
-}
 
 PowerButton::PowerButton(struct ev_loop* loop, std::function<void()> on_press)
     : loop_(loop), on_press_(std::move(on_press)) {}
@@ -221,7 +210,7 @@ void PowerButton::close_device(Device& d) {
 
 std::unique_ptr<PowerButton> watch_power_button(struct ev_loop* loop,
                                                 std::function<void()> on_press) {
-    if (!is_machine_init()) return nullptr;
+    if (!surely_machine_init()) return nullptr;
     auto pb = std::make_unique<PowerButton>(loop, std::move(on_press));
     if (!pb->start()) return nullptr;
     return pb;

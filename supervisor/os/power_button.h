@@ -52,11 +52,7 @@ class PowerButton {
     std::vector<std::unique_ptr<Device>> devices_;
 };
 
-// True for the machine's init: PID 1 in the initial PID namespace (or PID 1
-// before /proc is mounted, as a kernel-started /init is).
-bool is_machine_init();
-
-// When is_machine_init(): a started PowerButton that calls `on_press` on
+// When surely_machine_init() (mounts.h): a started PowerButton that calls `on_press` on
 // every KEY_POWER press. Otherwise nullptr.
 std::unique_ptr<PowerButton> watch_power_button(struct ev_loop* loop,
                                                 std::function<void()> on_press);

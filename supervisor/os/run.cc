@@ -7,6 +7,7 @@
 
 #include "config_file.h"
 #include "init.h"
+#include "mounts.h"
 #include "rlimits.h"
 #include "shell.h"
 #include "single_command.h"
@@ -17,7 +18,8 @@ int run(const RunOptions& options) {
     // From the first instruction until the watchers exist, a SIGTERM must
     // neither be lost (as PID 1 an unhandled signal is simply dropped) nor
     // kill us (as a plain process): keep such signals pending until then.
-    const bool single = !options.command_argv.empty();
+    // -- COMMAND alone: single-command mode; with -c FILE, the main command.
+    const bool single = !options.command_argv.empty() && options.config_path.empty();
     block_handled_signals(single ? RunMode::SingleCommand : RunMode::Config);
     Config config;
     if (single) {
@@ -29,17 +31,28 @@ int run(const RunOptions& options) {
         try {
             config = load_config_file(resolve_config_path(options.config_path));
         } catch (const ConfigError& e) {
+            // A machine's init must not exit (the kernel would panic): it
+            // says why on the console and powers off.
+            if (surely_machine_init()) init_fatal(e.what());
             std::fprintf(stderr, "%s\n", e.what());
             return 2;
         }
         if (options.health_listen) config.supervisor.health_listen = *options.health_listen;
+        if (!options.command_argv.empty())
+            add_main_command(config, {.argv = options.command_argv,
+                                      .grace = options.grace,
+                                      .stop_signal = options.stop_signal});
     }
     if (options.log_format) config.supervisor.log_format = *options.log_format;
 
     prepare_process();
+    if (!config.supervisor.hostname.empty() && surely_machine_init())
+        (void)set_hostname(config.supervisor.hostname);
     std::vector<Limit> inherited_limits = raise_own_limits();
     struct ev_loop* loop = ev_default_loop(EVFLAG_AUTO);
     if (!loop) {
+        if (surely_machine_init())
+            init_fatal("supervisor: fatal: cannot initialise the event loop");
         std::fprintf(stderr, "supervisor: fatal: cannot initialise the event loop\n");
         return 1;
     }

@@ -12,7 +12,8 @@ namespace sv {
 
 struct RunOptions {
     std::string config_path;                    // -c FILE (empty: the lookup order)
-    std::vector<std::string> command_argv;      // -- COMMAND ARGS: single-command mode
+    std::vector<std::string> command_argv;      // -- COMMAND ARGS: single-command mode, or
+                                                // the main command with -c FILE
     std::optional<std::string> health_listen;   // --health-listen
     std::optional<LogFormat> log_format;        // --log-format
     std::optional<Duration> grace;              // --grace

@@ -131,6 +131,16 @@ int Shell::reload(ReloadSummary& summary, std::string& error) {
     }
     if (options_.health_listen) next.supervisor.health_listen = *options_.health_listen;
     if (options_.log_format) next.supervisor.log_format = *options_.log_format;
+    // The main command comes from the command line, not the file: it stays.
+    for (const ServiceConfig& s : config_.services) {
+        if (!s.main_command) continue;
+        if (next.find(s.name) >= 0) {
+            error = "cannot reload: " + next.file + " has a service named '" + s.name +
+                    "', the main command's name";
+            return 2;
+        }
+        next.services.push_back(s);
+    }
     RunContext context = make_context(next);
     if (!supervisor_.reload(next, context, summary, error)) return 1;
     const SupervisorConfig old = config_.supervisor;

@@ -116,20 +116,22 @@ def test_config_file_gives_the_address(stack):
     assert json.loads(out)["state"] == "running"
 
 
-def test_unreachable_address_exits_1_naming_it():
+def test_unreachable_address_exits_3_naming_it():
+    # 3: the supervisor cannot be reached, as for every control command.
     port = free_port()
     code, out, err, elapsed = status("--addr", f"127.0.0.1:{port}")
-    assert code == 1
+    assert code == 3
     assert f"127.0.0.1:{port}" in err, err
     assert "refused" in err.lower(), err
     assert out == ""
     assert elapsed < 5
 
 
-def test_endpoint_off_in_the_config_exits_1(tmp_path):
-    path = write_config(tmp_path, '[supervisor]\nhealth_listen = ""\n[services.a]\ncommand = ["true"]\n')
+def test_endpoint_and_control_socket_off_in_the_config_exits_3(tmp_path):
+    path = write_config(tmp_path, '[supervisor]\nhealth_listen = ""\ncontrol_socket = ""\n'
+                                  '[services.a]\ncommand = ["true"]\n')
     code, out, err, _ = status("-c", path)
-    assert code == 1 and out == ""
+    assert code == 3 and out == ""
     assert "off" in err, err
 
 

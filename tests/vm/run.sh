@@ -1,21 +1,30 @@
 #!/bin/bash
 # Boots the static supervisor as /init of a VM (Debian's kernel under QEMU),
-# twice, and checks on the serial console that it starts the services in
-# order, reports them ready, and on a shutdown request from the host stops
-# them in reverse order and powers the VM off cleanly:
+# three times. Twice with packaging/vm/supervisor.toml, checking on the
+# serial console that the first service already sees /proc, /sys, /dev,
+# /dev/pts, /dev/shm and /run mounted (the supervisor mounts them; no shell
+# does), that the services start in order and report ready, and that on a
+# shutdown request from the host they stop in reverse order and the VM
+# powers off cleanly:
 #
 #   1. `system_powerdown` on the QEMU monitor: the ACPI power button, which
 #      reaches the supervisor as KEY_POWER on /dev/input/event* (as SIGTERM);
 #   2. `sendkey ctrl-alt-delete`: the kernel sends PID 1 SIGINT, because the
 #      supervisor called reboot(RB_DISABLE_CAD).
 #
+# The third boot has a broken configuration (a second cpio archive appended
+# to the initramfs replaces /etc/supervisor/supervisor.toml): an init must
+# not exit, so the supervisor prints the error on the console, says it
+# powers off in 10 seconds, and does; QEMU exits by itself, no kernel panic.
+#
 #   tests/vm/run.sh [PATH/TO/STATIC/supervisor] [WORKDIR]
 #
 # Defaults: build-static/supervisor, WORKDIR = <binary's dir>/vm, where the
-# console logs stay (console-powerdown.log, console-ctrlaltdel.log and both
-# in console.log). Needs root, qemu-system-x86 and linux-image-amd64
-# (apt-get install -y --no-install-recommends qemu-system-x86 linux-image-amd64),
-# busybox-static and cpio. Exit 77 (skipped) when QEMU or a kernel is missing.
+# console logs stay (console-powerdown.log, console-ctrlaltdel.log,
+# console-broken.log, and all three in console.log). Needs root,
+# qemu-system-x86 and linux-image-amd64 (apt-get install -y
+# --no-install-recommends qemu-system-x86 linux-image-amd64), busybox-static
+# and cpio. Exit 77 (skipped) when QEMU or a kernel is missing.
 # KVM is used when /dev/kvm works (VM_ACCEL=tcg forces emulation); the stock
 # kernel under plain emulation boots in about 10 s. Every wait is bounded.
 set -euo pipefail
@@ -44,8 +53,38 @@ mkdir -p "$work"
 rm -f "$work"/console*.log "$work"/*.sock
 "$repo/packaging/vm/build-initramfs.sh" -s "$bin" -k "$kver" -o "$work/initramfs.cpio.gz"
 
+# KVM when /dev/kvm is there and a kernel boots under it: a nested or
+# restricted KVM may abort QEMU at once (an MSR it refuses) or run a guest
+# that never prints. The kernel alone, without "quiet", prints its banner on
+# the serial console within a second under working KVM; 10 s of nothing
+# means emulation.
+kvm_works() (
+    local probe_log=$work/kvm-probe.log rc=0
+    rm -f "$probe_log"
+    timeout 10 qemu-system-x86_64 -nodefaults -display none -no-reboot -m 256 -smp 1 \
+        -accel kvm -cpu host -kernel "$kernel" -append "console=ttyS0 panic=-1" \
+        -serial "file:$probe_log" </dev/null >"$work/kvm-probe.out" 2>&1 &
+    local pid=$! deadline=$((SECONDS + 10))
+    while [ $SECONDS -lt $deadline ] && kill -0 "$pid" 2>/dev/null; do
+        grep -q "Linux version" "$probe_log" 2>/dev/null && break
+        sleep 0.1
+    done
+    grep -q "Linux version" "$probe_log" 2>/dev/null || rc=1
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    return $rc
+)
+
 accel=tcg
-if [ "${VM_ACCEL:-auto}" != tcg ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then accel=kvm; fi
+if [ "${VM_ACCEL:-auto}" != tcg ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+    # (stderr off: bash's own "Aborted" notice for a QEMU that crashed)
+    if kvm_works 2>/dev/null; then
+        accel=kvm
+    else
+        echo "KVM does not boot a kernel here ($(head -n 1 "$work/kvm-probe.out" 2>/dev/null ||
+            true)): using emulation (tcg)" >&2
+    fi
+fi
 
 qpid=
 cleanup() {
@@ -80,7 +119,8 @@ monitor() {  # command
         print $s "$ARGV[1]\n"; select(undef, undef, undef, 0.2);' "$sock" "$1"
 }
 
-start_qemu() {  # accel
+start_qemu() {  # accel [initramfs]
+    local initrd=${2:-$work/initramfs.cpio.gz}
     local extra=()
     [ "$1" = kvm ] && extra=(-cpu host)
     rm -f "$log" "$sock"
@@ -88,7 +128,7 @@ start_qemu() {  # accel
     # reboots at once, so it ends QEMU too (and the console says so).
     timeout $((boot_timeout + stop_timeout + 30)) qemu-system-x86_64 \
         -nodefaults -display none -no-reboot -m 256 -smp 1 -accel "$1" "${extra[@]}" \
-        -kernel "$kernel" -initrd "$work/initramfs.cpio.gz" \
+        -kernel "$kernel" -initrd "$initrd" \
         -append "console=ttyS0 quiet panic=-1" \
         -serial "file:$log" -monitor "unix:$sock,server,nowait" \
         </dev/null >"$work/qemu-$name.out" 2>&1 &
@@ -105,6 +145,8 @@ boot_and_stop() {  # name, monitor command, what the supervisor logs for it
     deadline=$((SECONDS + boot_timeout))
     while ! console | grep -q "supervisor: web: ready"; do
         kill -0 "$qpid" 2>/dev/null || fail "QEMU exited before the services were ready"
+        console | grep -q "STAMP mounts missing" &&
+            fail "$(console | grep -m1 "STAMP mounts missing")"
         if [ "$accel" = kvm ] && [ $((SECONDS + boot_timeout - deadline)) -ge 30 ] && [ ! -s "$log" ]; then
             echo "KVM shows no console output after 30 s: falling back to emulation (tcg)" >&2
             kill -KILL "$qpid"; wait "$qpid" 2>/dev/null || true
@@ -117,9 +159,10 @@ boot_and_stop() {  # name, monitor command, what the supervisor logs for it
         sleep 0.2
     done
     ready_s=$(since "$started")
-    expect_order "mounts | STAMP mounts done" "supervisor: mounts: completed" \
-        "db     | STAMP db start" "supervisor: db: ready" \
-        "web    | STAMP web start uid=65534" "supervisor: web: ready"
+    expect_order "setup | STAMP mounts seen: /proc /sys /dev /dev/pts /dev/shm /run" \
+        "setup | STAMP setup done" "supervisor: setup: completed" \
+        "db    | STAMP db start" "supervisor: db: ready" \
+        "web   | STAMP web start uid=65534" "supervisor: web: ready"
 
     local asked
     asked=$(now)
@@ -136,15 +179,74 @@ boot_and_stop() {  # name, monitor command, what the supervisor logs for it
     stop_s=$(since "$asked")
     [ "$rc" = 0 ] || fail "QEMU exited with $rc (124: timeout)"
     console | grep -q "Kernel panic" && fail "kernel panic on the console"
-    expect_order "$3" "supervisor: web: stopping" "web    | STAMP web stop" \
+    expect_order "$3" "supervisor: web: stopping" "web   | STAMP web stop" \
         "supervisor: web: exited with status 0" "supervisor: db: stopping" \
-        "db     | STAMP db stop" "supervisor: db: exited with status 0" "reboot: Power down"
+        "db    | STAMP db stop" "supervisor: db: exited with status 0" "reboot: Power down"
     echo "ok: $name ($accel): ready ${ready_s}s after QEMU started; '$2' -> services stopped" \
          "web then db, powered off ${stop_s}s later"
 }
 
+# A configuration the loader refuses, as the third boot's
+# /etc/supervisor/supervisor.toml: the kernel unpacks concatenated cpio
+# archives in turn, and a later file replaces an earlier one.
+broken_initramfs() {
+    local dir=$work/broken-root
+    rm -rf "$dir"
+    mkdir -p "$dir/etc/supervisor"
+    printf '%s\n' '[supervisor]' 'on_exit = "poweroff"' '' '[services.web]' \
+        'comand = ["httpd", "-f", "-p", "8080"]' > "$dir/etc/supervisor/supervisor.toml"
+    local files='etc\netc/supervisor\netc/supervisor/supervisor.toml\n'
+    if cpio --version 2>/dev/null | grep -q GNU; then
+        (cd "$dir" && printf "$files" | cpio --create --format=newc --owner=0:0 --quiet)
+    else
+        (cd "$dir" && printf "$files" | busybox cpio -o -H newc)
+    fi | gzip -9n > "$work/broken.cpio.gz"
+    cat "$work/initramfs.cpio.gz" "$work/broken.cpio.gz" > "$work/initramfs-broken.cpio.gz"
+    rm -rf "$dir"
+}
+
+# The broken configuration: the error on the console, then a power-off
+# after the supervisor's 10 s pause, with no request from the host.
+boot_broken() {
+    name=broken
+    log=$work/console-$name.log
+    sock=$work/monitor-$name.sock
+    local started said_at deadline
+    broken_initramfs
+    started=$(now)
+    start_qemu "$accel" "$work/initramfs-broken.cpio.gz"
+    deadline=$((SECONDS + boot_timeout + stop_timeout))
+    while ! console | grep -q "supervisor: powering off in 10 seconds"; do
+        kill -0 "$qpid" 2>/dev/null || break
+        [ $SECONDS -lt $deadline ] ||
+            fail "no 'powering off' on the console within $((boot_timeout + stop_timeout))s"
+        sleep 0.2
+    done
+    said_at=$(now)
+    while kill -0 "$qpid" 2>/dev/null; do
+        [ $SECONDS -lt $deadline ] || fail "VM still running after the configuration error"
+        sleep 0.2
+    done
+    local rc=0
+    wait "$qpid" || rc=$?
+    qpid=
+    local pause_s
+    pause_s=$(since "$said_at")
+    console | grep -q "Kernel panic" && fail "kernel panic on the console (the init exited)"
+    [ "$rc" = 0 ] || fail "QEMU exited with $rc (124: timeout)"
+    expect_order "/etc/supervisor/supervisor.toml:5:1: unknown key 'comand' in [services.web]" \
+        "supervisor: powering off in 10 seconds" "reboot: Power down"
+    console | grep -q "STAMP" && fail "a service ran with a broken configuration"
+    awk -v p="$pause_s" 'BEGIN { exit !(p >= 8) }' ||
+        fail "powered off ${pause_s}s after saying so, expected about 10 s"
+    echo "ok: $name ($accel): configuration error on the console, powered off ${pause_s}s" \
+         "later by itself ($(since "$started")s after QEMU started), no kernel panic"
+}
+
 boot_and_stop powerdown system_powerdown "supervisor: power button pressed"
 boot_and_stop ctrlaltdel "sendkey ctrl-alt-delete" "supervisor: received SIGINT"
+boot_broken
 
-cat "$work"/console-powerdown.log "$work"/console-ctrlaltdel.log > "$work/console.log"
+cat "$work"/console-powerdown.log "$work"/console-ctrlaltdel.log "$work"/console-broken.log \
+    > "$work/console.log"
 echo "vm test passed in $(since "$t0")s; console logs in $work"
