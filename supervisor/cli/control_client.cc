@@ -89,11 +89,11 @@ int control_call(const std::string& socket, const ControlRequest& request,
                                        ? "Connection refused (no supervisor is listening)"
                                        : std::strerror(err));
     }
-    if (!write_all(fd, request.line())) {
-        const int err = errno;
-        ::close(fd);
-        return unreachable(socket, std::strerror(err));
-    }
+    // A server that refuses us (permission denied, too many clients) says
+    // why and closes at once, maybe before our request is out: the write
+    // then fails, but its answer waits to be read.
+    const bool sent = write_all(fd, request.line());
+    const int send_errno = errno;
     std::string buf;
     char chunk[65536];
     for (;;) {
@@ -141,6 +141,7 @@ int control_call(const std::string& socket, const ControlRequest& request,
     }
     ::close(fd);
     std::fflush(stdout);
+    if (!sent) return unreachable(socket, std::strerror(send_errno));
     // The supervisor went away (it exited) before the end of the answer.
     if (request.verb == ControlVerb::Logs) return 0;
     std::fprintf(stderr, "supervisor: %s closed the connection before the end of the answer\n",

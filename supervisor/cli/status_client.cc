@@ -24,6 +24,7 @@
 #include "http_client.h"
 #include "json_read.h"
 #include "status_render.h"
+#include "suggest.h"
 
 namespace sv {
 
@@ -54,7 +55,10 @@ int print_status(const std::string& body, const std::string& where,
                     found = true;
                 }
             if (!found) {
-                std::fprintf(stderr, "supervisor: unknown service '%s'\n", n.c_str());
+                std::vector<std::string_view> known;
+                for (const ServiceSnapshot& svc : snap->services) known.push_back(svc.name);
+                std::fprintf(stderr, "supervisor: unknown service '%s'%s\n", n.c_str(),
+                             did_you_mean(n, known).c_str());
                 return 2;
             }
         }
@@ -72,8 +76,9 @@ int print_status(const std::string& body, const std::string& where,
 
 int status_over_http(const CliOptions& opts) {
     int exit_code = 0;
-    const std::optional<HttpTarget> target =
-        find_endpoint({.addr = opts.addr, .config_path = opts.config_path}, exit_code);
+    const std::optional<HttpTarget> target = find_endpoint(
+        {.addr = opts.addr, .config_path = opts.config_path, .default_without_file = true},
+        exit_code);
     if (!target) return exit_code == 1 ? 3 : exit_code;  // the endpoint is off: unreachable
     const char* where = target->where.c_str();
     HttpResult a = http_get(*target, "/status", "application/json", kTimeout);

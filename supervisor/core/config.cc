@@ -49,6 +49,7 @@ bool same_definition(const ServiceConfig& a, const ServiceConfig& b) {
         s->ready.pos = {};
         s->health.pos = {};
         s->depends_on_pos.clear();
+        for (EnvFile& f : s->env_files) f.pos = {};
     }
     return x == y;
 }

@@ -129,7 +129,10 @@ struct SupervisorConfig {
     std::string control_group;            // members may use it too (mode 0660)
     SighupAction sighup = SighupAction::Forward;
     std::vector<EnvFile> env_files;  // for every service, below their own
-    std::string hostname;            // set as the machine's init; "" leaves it
+    // The variables they set, read with the services' (config_file.h); the
+    // main command (single_command.h) gets these and nothing else.
+    std::vector<std::pair<std::string, std::string>> env_file_vars;
+    std::string hostname;  // set as the machine's init; "" leaves it
 };
 
 struct Config {

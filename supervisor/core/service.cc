@@ -6,6 +6,7 @@
 #include "service.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 
 #include "duration.h"
@@ -23,6 +24,14 @@ constexpr Duration kBackoffResetUptime{60000};
 // between two runs, so a service that fails at once cannot make the
 // supervisor fork in a tight loop (systemd's RestartSec default too).
 constexpr Duration kMinRestartDelay{100};
+
+// The status a run that could not be spawned counts as, for the restart
+// policy: a failure, as a shell's 127.
+constexpr int kSpawnFailedStatus = 127;
+
+bool transient_spawn_error(int error) {
+    return error == EMFILE || error == ENFILE || error == EAGAIN || error == ENOMEM;
+}
 
 }  // namespace
 
@@ -61,6 +70,7 @@ void Service::set_state(TimePoint now, ServiceState s) {
     if (s == state_) return;
     state_ = s;
     since_ = now;
+    ++changes_;
 }
 
 void Service::cant_happen(const char* event) {
@@ -92,14 +102,22 @@ void Service::start(TimePoint now) {
     if (r.pid <= 0) {
         fail_reason_ = FailReason::SpawnFailed;
         exec_error_ = r.error;
-        set_state(now, ServiceState::Failed);
         std::string why = r.what.empty() ? r.why : r.what;
         if (!r.what.empty() && !r.why.empty()) why += ": " + r.why;
         last_error_ = "cannot start: " + why;
         log_->log(Level::Error, name(), "spawn_failed", last_error_, {str("error", why)});
+        // Out of descriptors, processes or memory is a passing shortage, not
+        // a broken definition: the restart policy decides, as for a crash.
+        // (An unknown user or a missing /dev/null will not fix itself.)
+        if (transient_spawn_error(r.error) && config_.restart != RestartPolicy::Never) {
+            ended_naturally(now, ExitStatus::exited(kSpawnFailedStatus));
+            return;
+        }
+        set_state(now, ServiceState::Failed);
         return;
     }
     pid_ = r.pid;
+    if (pid_index_) (*pid_index_)[pid_] = id_;
     pgid_ = r.pid;  // the child makes itself a group (session) leader
     started_at_ = now;
     set_state(now, ServiceState::Starting);
@@ -256,6 +274,7 @@ void Service::kill_now(TimePoint now) {
 
 void Service::inhibit_restart(TimePoint now) {
     no_restart_ = true;
+    killed_before_shutdown_ = killed_;
     if (state_ == ServiceState::Backoff) {
         restart_at_.reset();
         set_state(now, ServiceState::Exited);
@@ -328,6 +347,7 @@ void Service::redefine(ServiceConfig config, SpawnPlan plan) {
 }
 
 void Service::on_exit(TimePoint now, ExitStatus status) {
+    if (pid_index_) pid_index_->erase(pid_);
     pid_ = 0;
     if (!exec_known_) {
         // The exit overtook the exec-status pipe: the shell reads the pipe
@@ -375,10 +395,13 @@ void Service::on_exit(TimePoint now, ExitStatus status) {
     }
 }
 
-void Service::on_group_member_gone(TimePoint now) {
+bool Service::on_group_member_gone(TimePoint now) {
     if ((state_ == ServiceState::Stopping || state_ == ServiceState::Unhealthy) && pid_ == 0 &&
-        pgid_ != 0 && !sys_->group_alive(pgid_))
+        pgid_ != 0 && !sys_->group_alive(pgid_)) {
         finish_stop(now);
+        return true;
+    }
+    return false;
 }
 
 void Service::finish_stop(TimePoint now) {

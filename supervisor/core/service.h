@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "config.h"
 #include "duration.h"
@@ -43,11 +44,18 @@
 
 namespace sv {
 
+// pid -> service id of every leader alive: the services keep it up to date
+// as they spawn and reap, so an exit finds its service without a walk.
+using PidIndex = std::unordered_map<Pid, std::size_t>;
+
 class Service {
   public:
     // `id`: how the OS layer knows it (stable across reloads, never reused).
     // `plan`: how to spawn it (spawn_plan.h), computed once per configuration.
     Service(std::size_t id, ServiceConfig config, SpawnPlan plan, Sys& sys, Logger& log);
+
+    // Where it records its leader's pid while it runs (owned by the caller).
+    void set_pid_index(PidIndex* index) { pid_index_ = index; }
 
     // --- commands from the Supervisor ---
     // Spawn the process (Pending or Backoff -> Starting).
@@ -57,7 +65,9 @@ class Service {
     void stop(TimePoint now, int sig = 0);
     // SIGKILL the group at once (second SIGINT, shutdown_timeout).
     void kill_now(TimePoint now);
-    // Shutdown has begun: no more restarts; Backoff becomes Exited.
+    // Shutdown has begun: no more restarts; Backoff becomes Exited. A
+    // SIGKILL from before (a health or start timeout) is no verdict on the
+    // shutdown: killed_in_shutdown() counts only those that come after.
     void inhibit_restart(TimePoint now);
     // A dependency can never become ready: Pending -> Failed.
     void fail_dependency(TimePoint now, const std::string& dependency);
@@ -80,7 +90,7 @@ class Service {
     // READY=1 arrived on the notify socket from one of its processes.
     void on_notify_ready(TimePoint now);
     // A process of this service's group may have gone (an orphan was reaped).
-    void on_group_member_gone(TimePoint now);
+    bool on_group_member_gone(TimePoint now);  // true when it ended a stop
     void on_time(TimePoint now);
     std::optional<TimePoint> deadline() const;
 
@@ -113,6 +123,7 @@ class Service {
     bool running() const;
     // The stop had to SIGKILL the group.
     bool was_killed() const { return killed_; }
+    bool killed_in_shutdown() const { return killed_ && !killed_before_shutdown_; }
     bool stop_requested() const { return desired_down_; }
     // While stopping: the signal sent, when, and when SIGKILL follows (unset once sent).
     int stop_signal_sent() const { return stop_signal_sent_; }
@@ -152,11 +163,13 @@ class Service {
     AfterStop after_stop_ = AfterStop::End;
 
     Pid pid_ = 0;
+    PidIndex* pid_index_ = nullptr;
     Pid pgid_ = 0;
     bool exec_known_ = false;
     bool notified_ready_ = false;  // READY=1 seen during this run
     int exec_error_ = 0;
     bool killed_ = false;
+    bool killed_before_shutdown_ = false;
     int health_failures_ = 0;
     int stop_signal_sent_ = 0;
     TimePoint stop_sent_at_{};

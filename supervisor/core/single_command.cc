@@ -38,6 +38,9 @@ Config single_command_config(const SingleCommandOptions& options) {
 void add_main_command(Config& config, const SingleCommandOptions& options) {
     ServiceConfig s = command_service(options);
     s.main_command = true;
+    // As the container's CMD it sees what [supervisor] env_file sets for
+    // every service (docker run --env-file gives it to the CMD too).
+    s.env_file_vars = config.supervisor.env_file_vars;
     while (config.find(s.name) >= 0) s.name += "-command";
     config.services.push_back(std::move(s));
 }

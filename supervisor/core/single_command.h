@@ -34,7 +34,8 @@ Config single_command_config(const SingleCommandOptions& options);
 
 // Adds the main command (options.argv; grace and stop signal as above) to a
 // loaded configuration. It is named after its program, with "-command"
-// appended while that name is taken by a service.
+// appended while that name is taken by a service. Its environment is the
+// supervisor's plus what `[supervisor] env_file` sets (already read).
 void add_main_command(Config& config, const SingleCommandOptions& options);
 
 }  // namespace sv

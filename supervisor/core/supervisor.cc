@@ -32,12 +32,20 @@ Supervisor::Supervisor(const Config& config, const Graph& graph, Sys& sys, Logge
         services_.emplace_back(
             next_id_++, config.services[i],
             plan_service(config.services[i], context, i, mode == RunMode::SingleCommand), sys, log);
+    reindex();
+}
+
+void Supervisor::reindex() {
+    positions_.clear();
+    for (std::size_t i = 0; i < services_.size(); ++i) {
+        positions_[services_[i].id()] = i;
+        services_[i].set_pid_index(&pid_index_);
+    }
 }
 
 std::size_t Supervisor::index_of(std::size_t id) const {
-    for (std::size_t i = 0; i < services_.size(); ++i)
-        if (services_[i].id() == id) return i;
-    return static_cast<std::size_t>(-1);
+    const auto it = positions_.find(id);
+    return it == positions_.end() ? static_cast<std::size_t>(-1) : it->second;
 }
 
 const Service* Supervisor::find_id(std::size_t id) const {
@@ -56,11 +64,15 @@ const Service* Supervisor::find_name(std::string_view name) const {
     return nullptr;
 }
 
+const Service* Supervisor::find_leader(Pid pid) const {
+    const auto it = pid_index_.find(pid);
+    return it == pid_index_.end() ? nullptr : find_id(it->second);
+}
+
 Service* Supervisor::find_pid(Pid pid) {
     if (pid <= 0) return nullptr;
-    for (Service& s : services_)
-        if (s.pid() == pid) return &s;
-    return nullptr;
+    const auto it = pid_index_.find(pid);
+    return it == pid_index_.end() ? nullptr : find_mut(it->second);
 }
 
 // The main command depends on every service for its start and the shutdown
@@ -119,9 +131,16 @@ void Supervisor::on_child_exit(Pid pid, ExitStatus status, bool orphan) {
         s->on_exit(now, status);
     } else {
         // Not a service leader: an orphan the kernel handed us (or a member
-        // of a stopping service's group). Count it; it may end a stop.
+        // of a stopping service's group). Count it; it may end a stop. An
+        // orphan storm must cost little per orphan: nothing to propagate
+        // unless a stop ended.
         if (orphan) ++orphans_reaped_;
-        for (Service& member : services_) member.on_group_member_gone(now);
+        bool changed = false;
+        for (Service& member : services_) changed = member.on_group_member_gone(now) || changed;
+        if (!changed) {
+            check_sweep_done();
+            return;
+        }
     }
     propagate(now);
 }

@@ -38,6 +38,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "config.h"
@@ -126,6 +127,8 @@ class Supervisor {
     // The service with this id, or nullptr (gone after a reload).
     const Service* find_id(std::size_t id) const;
     const Service* find_name(std::string_view name) const;
+    // The service whose leader is `pid`, or null.
+    const Service* find_leader(Pid pid) const;
     unsigned long long reaped_total() const { return reaped_total_; }
     unsigned long long orphans_reaped() const { return orphans_reaped_; }
     // The largest stop_grace: how long the final sweep waits before SIGKILL.
@@ -165,6 +168,9 @@ class Supervisor {
     Service* find_mut(std::size_t id);
     // Position of `id` in services_, or npos.
     std::size_t index_of(std::size_t id) const;
+    // After services_ changed (construction, reload, removal): the id ->
+    // position map, and every service's pid index.
+    void reindex();
     // Ids of the services in the graph that depend on services_[i] (none
     // for one a reload removed).
     std::vector<std::size_t> dependent_ids(std::size_t i) const;
@@ -183,6 +189,8 @@ class Supervisor {
     bool pid1_;
     std::vector<Service> services_;  // config order; removed ones after, until down
     std::size_t next_id_ = 0;
+    std::unordered_map<std::size_t, std::size_t> positions_;  // id -> index in services_
+    PidIndex pid_index_;
 
     std::vector<PendingStop> pending_stops_;
     std::vector<Group> groups_;

@@ -83,6 +83,7 @@ bool Supervisor::reload(const Config& config, const RunContext& context, ReloadS
     }
     services_ = std::move(current);
     for (Service& s : leaving) services_.push_back(std::move(s));
+    reindex();
     config_ = config;
     graph_ = Graph(config_);
     log_.log(Level::Info, "", "reloaded", "reloaded " + config_.file + ": " + summary.text());

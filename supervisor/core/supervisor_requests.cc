@@ -212,7 +212,10 @@ bool Supervisor::process_requests(TimePoint now) {
             continue;
         }
         const std::size_t i = index_of(*it);
-        if (i < services_.size()) services_.erase(services_.begin() + static_cast<long>(i));
+        if (i < services_.size()) {
+            services_.erase(services_.begin() + static_cast<long>(i));
+            reindex();
+        }
         it = remove_when_down_.erase(it);
         changed = true;
     }

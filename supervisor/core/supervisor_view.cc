@@ -40,7 +40,7 @@ int Supervisor::exit_code() const {
     switch (cause_) {
         case Cause::Signal: {
             bool killed = killed_everything_;
-            for (const Service& s : services_) killed = killed || s.was_killed();
+            for (const Service& s : services_) killed = killed || s.killed_in_shutdown();
             return killed ? 1 : 0;
         }
         case Cause::Critical: {

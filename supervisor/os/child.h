@@ -16,10 +16,11 @@
 //      resource limits are set.
 //   5. The program is tried at each candidate path with execve(), as
 //      execvp() would (EACCES remembered, ENOEXEC run by /bin/sh).
-//   6. A failed step writes {stage, errno} into a close-on-exec pipe and
-//      _exit(127)s; a successful exec closes the pipe with nothing written.
-//      The parent reads EOF (started) or the report (failed) at once, so a
-//      missing binary is reported now, not as a mysterious exit 127 later.
+//   6. The child runs in our memory (clone with CLONE_VM | CLONE_VFORK) and
+//      we are suspended until it has exec'd or exited: a failed step writes
+//      {stage, errno} into a report of ours and _exit(127)s. start_child()
+//      returns with the exec's outcome, so a missing binary is reported
+//      now, not as a mysterious exit 127 later.
 #pragma once
 
 #include <sys/types.h>
@@ -45,12 +46,12 @@ struct ChildStdio {
 };
 
 struct Child {
-    pid_t pid = -1;      // > 0 on success
-    int status_fd = -1;  // read end of the exec-status pipe (close-on-exec, blocking)
+    pid_t pid = -1;   // > 0 once a process exists (even when its exec failed)
+    ExecResult exec;  // how the exec went: ok, or the step that failed and why
     // A pidfd of the child (Linux >= 5.3; -1 before): signals sent through
     // it can never reach another process that got the pid after a reap.
     int pidfd = -1;
-    int error = 0;          // errno of pipe() or fork() when pid < 0
+    int error = 0;          // errno of clone() when pid < 0
     const char* what = "";  // which of them failed
 };
 
@@ -61,11 +62,6 @@ int pidfd_of(pid_t pid);
 // pidfd_send_signal(2). False when the process is gone (ESRCH), even if
 // its pid now belongs to another.
 bool pidfd_signal(int pidfd, int sig);
-
-// Reads the exec-status pipe (closing it) once the child exec'd or failed:
-// EOF is success. Blocking is fine: by then the child has either exec'd
-// (closing the pipe) or written its report and is exiting.
-ExecResult read_exec_result(int status_fd, const SpawnPlan& plan);
 
 // "cannot execute /usr/bin/apii", "cannot change directory to /srv", …
 std::string exec_stage_text(ExecStage stage, const SpawnPlan& plan);

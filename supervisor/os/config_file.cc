@@ -63,6 +63,7 @@ void read_env_files(Config& config) {
     std::vector<std::pair<std::string, std::string>> common;
     for (const EnvFile& f : config.supervisor.env_files)
         for (const auto& kv : vars_of(f)) common.push_back(kv);
+    config.supervisor.env_file_vars = common;
     for (ServiceConfig& s : config.services) {
         s.env_file_vars = common;
         for (const EnvFile& f : s.env_files)

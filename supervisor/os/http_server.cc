@@ -60,7 +60,10 @@ namespace sv {
 namespace {
 
 constexpr std::size_t kMaxConnections = 256;
-constexpr int kListenBacklog = 128;
+// The kernel's own cap (net.core.somaxconn, 4096 by default): a burst of
+// more connections than we accept per wake-up must queue, not be dropped
+// (a dropped SYN costs the client a 1 s retransmit, failing a 1 s probe).
+constexpr int kListenBacklog = SOMAXCONN;
 constexpr ev_tstamp kHeadTimeout = 5.0;
 constexpr ev_tstamp kIdleTimeout = 30.0;
 constexpr ev_tstamp kWriteTimeout = 30.0;

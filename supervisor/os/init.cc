@@ -98,7 +98,14 @@ void prepare_process() {
 }
 
 void final_power_action(OnExit action) {
-    if (action == OnExit::Exit || ::getpid() != 1) return;
+    if (::getpid() != 1) return;
+    if (action == OnExit::Exit) {
+        // A container's PID 1 exits and its engine shows the status; the
+        // kernel's init may not: it would panic.
+        if (!surely_machine_init()) return;
+        say_on_console("supervisor: on_exit is \"exit\", but an init may not exit: powering off\n");
+        action = OnExit::Poweroff;
+    }
     ::sync();
     unmount_for_power_off();  // only as the machine's init (mounts.h)
     (void)::reboot(action == OnExit::Reboot ? RB_AUTOBOOT : RB_POWER_OFF);

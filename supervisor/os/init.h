@@ -25,8 +25,9 @@ void prepare_process();
 
 // As PID 1 with on_exit = poweroff|reboot: sync, and as the machine's init
 // detach the other mounts and remount / read-only (unmount_for_power_off());
-// then reboot(2); does not return when it worked. Anywhere else it does
-// nothing (returns).
+// then reboot(2); does not return when it worked. As the machine's init
+// "exit" means poweroff (an init that exits makes the kernel panic).
+// Anywhere else it does nothing (returns).
 void final_power_action(OnExit action);
 
 // sethostname(2), for the machine's init (a VM has no other program to

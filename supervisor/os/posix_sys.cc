@@ -39,25 +39,26 @@ TimePoint PosixSys::now() const {
 SpawnResult PosixSys::spawn(std::size_t index, const SpawnPlan& plan) {
     int out_pipe[2] = {-1, -1};
     int err_pipe[2] = {-1, -1};
-    int devnull = -1;
     auto cleanup = [&]() {
         for (int* p : {out_pipe, err_pipe}) {
             close_fd(p[0]);
             close_fd(p[1]);
         }
-        close_fd(devnull);
     };
+    const bool needs_null = plan.stdin_mode == StdioMode::Null ||
+                            plan.stdout_mode == StdioMode::Null ||
+                            plan.stderr_mode == StdioMode::Null;
+    // Opened once and kept (close-on-exec): one descriptor, not one open()
+    // per spawn. A minimal root may lack /dev/null: say so rather than blame
+    // the pipes.
+    if (needs_null && devnull_ < 0 && (devnull_ = ::open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+        return failure(errno, "cannot open /dev/null");
+    const int devnull = devnull_;
     if ((plan.stdout_mode == StdioMode::Pipe && ::pipe2(out_pipe, O_CLOEXEC) < 0) ||
         (plan.stderr_mode == StdioMode::Pipe && ::pipe2(err_pipe, O_CLOEXEC) < 0)) {
         const int error = errno;
         cleanup();
         return failure(error, "cannot create pipes");
-    }
-    // A minimal root may lack /dev/null: say so rather than blame the pipes.
-    if ((devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
-        const int error = errno;
-        cleanup();
-        return failure(error, "cannot open /dev/null");
     }
     const auto fd_for = [&](StdioMode mode, int pipe_end, int own) {
         return mode == StdioMode::Pipe ? pipe_end : mode == StdioMode::Null ? devnull : own;
@@ -69,13 +70,12 @@ SpawnResult PosixSys::spawn(std::size_t index, const SpawnPlan& plan) {
     const Child child = start_child(plan, stdio);
     close_fd(out_pipe[1]);
     close_fd(err_pipe[1]);
-    close_fd(devnull);
     if (child.pid < 0) {
         cleanup();
         return failure(child.error, child.what);
     }
     leaders_[child.pid] = child.pidfd;
-    hooks_.spawned(index, child.pid, child.status_fd, out_pipe[0], err_pipe[0]);
+    hooks_.spawned(index, child.pid, child.exec, out_pipe[0], err_pipe[0]);
     SpawnResult r;
     r.pid = child.pid;
     return r;
@@ -84,6 +84,7 @@ SpawnResult PosixSys::spawn(std::size_t index, const SpawnPlan& plan) {
 PosixSys::~PosixSys() {
     for (auto& [pid, fd] : leaders_)
         if (fd >= 0) ::close(fd);
+    close_fd(devnull_);
 }
 
 void PosixSys::reaped(pid_t pid) {
@@ -133,7 +134,7 @@ void PosixSys::sweep(int sig) {
 bool PosixSys::has_children() {
     siginfo_t info;
     std::memset(&info, 0, sizeof info);
-    // WNOWAIT: only look; libev's SIGCHLD handler does the reaping.
+    // WNOWAIT: only look; the shell's SIGCHLD watcher does the reaping.
     return ::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) == 0;
 }
 

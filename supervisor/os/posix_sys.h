@@ -1,13 +1,13 @@
 // The real Sys (core/sys.h): spawning through the one child routine
 // (child.h), process-group signals, the final sweep. What a spawn creates
-// (the exec-status pipe, the output pipes) and the probes belong to other
+// (the exec's outcome, the output pipes) and the probes belong to other
 // parts of the shell, which PosixSys reaches through SysHooks, so it knows
 // nothing of output or probes itself.
 #pragma once
 
 #include <sys/types.h>
 
-#include <map>
+#include <unordered_map>
 
 #include "sys.h"
 
@@ -15,9 +15,10 @@ namespace sv {
 
 class SysHooks {
   public:
-    // A process was started for service `index`: watch its exec-status pipe
-    // and read its output pipes (-1: not piped). Takes ownership of the fds.
-    virtual void spawned(std::size_t index, pid_t pid, int status_fd, int stdout_fd,
+    // A process was started for service `index`, and its exec went as
+    // `exec` says: tell the core (after the current event), and read its
+    // output pipes (-1: not piped). Takes ownership of the fds.
+    virtual void spawned(std::size_t index, pid_t pid, const ExecResult& exec, int stdout_fd,
                          int stderr_fd) = 0;
     virtual void start_probe(std::size_t index, ProbeRole role, const ProbeConfig& probe) = 0;
     virtual void stop_probe(std::size_t index, ProbeRole role) = 0;
@@ -49,7 +50,8 @@ class PosixSys : public Sys {
   private:
     SysHooks& hooks_;
     // Leaders spawned and not yet reaped, with their pidfd (-1: none).
-    std::map<pid_t, int> leaders_;
+    std::unordered_map<pid_t, int> leaders_;
+    int devnull_ = -1;  // /dev/null, opened at the first spawn that needs it
 };
 
 }  // namespace sv

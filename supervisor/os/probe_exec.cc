@@ -5,7 +5,7 @@
 // cannot be executed is reported as such ("cannot execute pg_isready: No
 // such file or directory"), not as a bare exit status 127.
 //
-// The loop owns reaping (one ev_child on pid 0): Probes::on_child_exit()
+// The shell owns reaping (its SIGCHLD drain): Probes::on_child_exit()
 // hands each reaped pid here first through ExecPids.
 #include <fcntl.h>
 #include <signal.h>
@@ -50,8 +50,8 @@ class ExecProbe final : public PollingProbe, ExitListener {
         ::kill(-pid_, SIGKILL);
         pid_ = -1;
         close_pidfd();
-        const ExecResult exec = read_exec_result(status_fd_, plan_);
-        status_fd_ = -1;
+        const ExecResult exec = std::move(exec_);
+        exec_ = ExecResult::ok();
         if (exec.error != 0) {
             complete(false, exec.what + ": " + exec.why);
             return;
@@ -78,14 +78,13 @@ class ExecProbe final : public PollingProbe, ExitListener {
             return;
         }
         pid_ = child.pid;
-        status_fd_ = child.status_fd;
+        exec_ = child.exec;
         pidfd_ = child.pidfd;
         pids_.running[pid_] = this;
     }
 
     void cancel_attempt() override {
-        if (status_fd_ >= 0) ::close(status_fd_);
-        status_fd_ = -1;
+        exec_ = ExecResult::ok();
         if (pid_ <= 0) return;
         // The child may not have reached setsid() yet: signal it alone too,
         // through its pidfd, which cannot reach another process if the pid
@@ -110,7 +109,7 @@ class ExecProbe final : public PollingProbe, ExitListener {
     ExecPids& pids_;
     const SpawnPlan plan_;
     pid_t pid_ = -1;
-    int status_fd_ = -1;
+    ExecResult exec_;  // how the current attempt's exec went
     int pidfd_ = -1;
 };
 

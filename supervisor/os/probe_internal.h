@@ -113,7 +113,7 @@ std::unique_ptr<Probe> make_net_probe(ProbeHost& host, std::size_t index, ProbeR
 int parse_status_line(std::string_view line);
 
 // The exec probes' running attempts, for Probes::on_child_exit(): the loop
-// reaps every child (one ev_child on pid 0) and hands each pid here first.
+// reaps every child (the shell's SIGCHLD drain) and hands each pid here first.
 class ExitListener {
   public:
     virtual void exited(int wait_status) = 0;

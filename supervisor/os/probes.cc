@@ -7,8 +7,8 @@
 // bounded by an ev_timer, and a timed-out exec probe is SIGKILLed with its
 // whole process group.
 //
-// Exec probes are children of ours, but the loop owns reaping (one ev_child
-// on pid 0). It hands every reaped pid to on_child_exit() before the core
+// Exec probes are children of ours, but the shell owns reaping (its SIGCHLD
+// drain). It hands every reaped pid to on_child_exit() before the core
 // sees it; a pid -> probe map holds the running attempts, and a set the pids
 // whose verdict no longer matters (timed out, stopped), so their exit is
 // swallowed quietly instead of reaching the core as an "orphan".

@@ -49,7 +49,10 @@ int run(const RunOptions& options) {
     if (!config.supervisor.hostname.empty() && surely_machine_init())
         (void)set_hostname(config.supervisor.hostname);
     std::vector<Limit> inherited_limits = raise_own_limits();
-    struct ev_loop* loop = ev_default_loop(EVFLAG_AUTO);
+    // Not the default loop: that one installs its own SIGCHLD handler and
+    // reaps children itself; the shell reads signals from a signalfd and
+    // drains the children (shell.h).
+    struct ev_loop* loop = ev_loop_new(EVFLAG_AUTO);
     if (!loop) {
         if (surely_machine_init())
             init_fatal("supervisor: fatal: cannot initialise the event loop");

@@ -4,11 +4,16 @@
 #include "shell.h"
 
 #include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <iterator>
 
 #include "child.h"
 #include "oops.h"
@@ -75,13 +80,11 @@ Shell::Shell(struct ev_loop* loop, Config config, ShellOptions options)
 Shell::~Shell() {
     set_oops_logger(nullptr);
     control_.reset();
-    for (auto& [pid, w] : exec_pipes_) {
-        ev_io_stop(loop_, &w->io);
-        ::close(w->io.fd);
-    }
-    for (auto& w : signal_watchers_) ev_signal_stop(loop_, w.get());
-    ev_child_stop(loop_, &child_watcher_);
+    ev_prepare_stop(loop_, &exec_news_watcher_);
     ev_timer_stop(loop_, &timer_);
+    // The signalfd stays open and the signals blocked until we exit: a late
+    // SIGTERM must not kill us with 143 instead of the exit code we return.
+    ev_io_stop(loop_, &signals_);
 }
 
 int Shell::run() {
@@ -93,20 +96,25 @@ int Shell::run() {
         if (!err.empty())
             logger_.log(Level::Error, "", "http", err + " (the health endpoint is off)");
     }
-    for (int sig : watched_signals(options_.mode)) {
-        auto w = std::make_unique<ev_signal>();
-        ev_signal_init(w.get(), on_signal_cb, sig);
-        w->data = this;
-        ev_signal_start(loop_, w.get());
-        signal_watchers_.push_back(std::move(w));
-    }
-    ev_child_init(&child_watcher_, on_child_cb, 0, 0);
-    child_watcher_.data = this;
-    ev_child_start(loop_, &child_watcher_);
-    // Signals that arrived while we were loading (blocked by run()) are
-    // delivered to libev's handlers from here on.
+    // Every handled signal, SIGCHLD included, through one signalfd: they
+    // have been blocked since run() began (those that came meanwhile are
+    // read now) and stay blocked, so no handler of ours exists (a child
+    // that shares our memory before exec can never run one, os/child.cc).
+    // Hand-made rather than libev's ev_signal, which makes two system calls
+    // per signal at start; and rather than ev_child, which reaps one child
+    // per loop iteration where this drains them all per wake-up.
     const sigset_t handled = handled_signal_set(options_.mode);
-    ::sigprocmask(SIG_UNBLOCK, &handled, nullptr);
+    const int signal_fd = ::signalfd(-1, &handled, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (signal_fd < 0) {
+        logger_.log(Level::Error, "", "fatal",
+                    std::string("cannot create a signalfd: ") + std::strerror(errno));
+        return 1;
+    }
+    ev_io_init(&signals_, on_signals_cb, signal_fd, EV_READ);
+    signals_.data = this;
+    ev_io_start(loop_, &signals_);
+    ev_prepare_init(&exec_news_watcher_, on_exec_news_cb);
+    exec_news_watcher_.data = this;
     // As a VM's init: the ACPI power button (KEY_POWER) stops as SIGTERM does.
     power_button_ = watch_power_button(loop_, [this]() {
         logger_.log(Level::Info, "", "power_button", "power button pressed");
@@ -128,15 +136,12 @@ int Shell::run() {
 
 // --- SysHooks ---
 
-void Shell::spawned(std::size_t id, pid_t pid, int status_fd, int stdout_fd, int stderr_fd) {
-    auto w = std::make_unique<ExecPipe>();
-    w->shell = this;
-    w->pid = pid;
-    w->id = id;
-    ev_io_init(&w->io, on_exec_pipe_cb, status_fd, EV_READ);
-    w->io.data = w.get();
-    ev_io_start(loop_, &w->io);
-    exec_pipes_[pid] = std::move(w);
+void Shell::spawned(std::size_t id, pid_t pid, const ExecResult& exec, int stdout_fd,
+                    int stderr_fd) {
+    // Not now: we are inside the core's own call (it is spawning). Before
+    // the loop next waits for anything, so before any SIGCHLD is read.
+    exec_news_.push_back({pid, exec});
+    ev_prepare_start(loop_, &exec_news_watcher_);
     output_.attach(id, stdout_fd, stderr_fd);
     if (const Service* s = supervisor_.find_id(id)) notify_.set_service_pid(s->name(), pid);
 }
@@ -168,22 +173,15 @@ void Shell::notify(const std::string& service, bool ready,
     after_event();
 }
 
-// Reads the status pipe of `pid` and tells the core.
-void Shell::resolve_exec(pid_t pid) {
-    auto it = exec_pipes_.find(pid);
-    if (it == exec_pipes_.end()) return;
-    std::unique_ptr<ExecPipe> w = std::move(it->second);
-    exec_pipes_.erase(it);
-    ev_io_stop(loop_, &w->io);
-    const Service* s = supervisor_.find_id(w->id);
-    const ExecResult result = read_exec_result(w->io.fd, s ? s->plan() : SpawnPlan{});
-    supervisor_.on_exec_result(pid, result);
-}
-
-// A service's last words come out before the news of its exit.
-void Shell::flush_service_output(pid_t pid) {
-    for (const Service& s : supervisor_.services())
-        if (s.pid() == pid) output_.read_available(s.id());
+// Tells the core how the execs went, in spawn order; what that starts
+// is told in the same pass.
+void Shell::deliver_exec_news() {
+    for (std::size_t i = 0; i < exec_news_.size(); ++i) {
+        const ExecNews news = std::move(exec_news_[i]);
+        supervisor_.on_exec_result(news.pid, news.result);
+    }
+    exec_news_.clear();
+    ev_prepare_stop(loop_, &exec_news_watcher_);
 }
 
 // Re-arms the one timer at the core's next deadline, or ends the loop; and
@@ -208,8 +206,24 @@ void Shell::after_event() noexcept {
     }
 }
 
-void Shell::on_signal_cb(struct ev_loop*, ev_signal* w, int) noexcept {
-    static_cast<Shell*>(w->data)->deliver_signal(w->signum);
+void Shell::on_signals_cb(struct ev_loop*, ev_io* w, int) noexcept {
+    auto* self = static_cast<Shell*>(w->data);
+    bool children = false;
+    signalfd_siginfo info[16];
+    for (;;) {
+        const ssize_t n = ::read(w->fd, info, sizeof info);
+        if (n <= 0) break;  // EAGAIN: all read
+        const auto count = static_cast<std::size_t>(n) / sizeof info[0];
+        for (std::size_t k = 0; k < count; ++k) {
+            const int sig = static_cast<int>(info[k].ssi_signo);
+            if (sig == SIGCHLD)
+                children = true;
+            else
+                self->deliver_signal(sig);
+        }
+        if (count < std::size(info)) break;
+    }
+    if (children) self->reap_children();
 }
 
 void Shell::deliver_signal(int sig) noexcept {
@@ -225,34 +239,39 @@ void Shell::deliver_signal(int sig) noexcept {
     after_event();
 }
 
-void Shell::on_child_cb(struct ev_loop*, ev_child* w, int) noexcept {
-    auto* self = static_cast<Shell*>(w->data);
+void Shell::child_exited(pid_t pid, int wait_status) {
+    sys_.reaped(pid);
+    if (probes_.on_child_exit(pid, wait_status)) {
+        supervisor_.on_child_exit(pid, decode_wait_status(wait_status), /*orphan=*/false);
+        return;
+    }
+    // A service's last words come out before the news of its exit.
+    if (const Service* s = supervisor_.find_leader(pid)) output_.read_available(s->id());
+    supervisor_.on_child_exit(pid, decode_wait_status(wait_status));
+}
+
+void Shell::reap_children() {
     try {
-        const pid_t pid = w->rpid;
-        self->sys_.reaped(pid);
-        if (self->probes_.on_child_exit(pid, w->rstatus)) {
-            self->supervisor_.on_child_exit(pid, decode_wait_status(w->rstatus),
-                                            /*orphan=*/false);
-        } else {
-            // The exit may overtake the exec-status pipe's EOF: settle the
-            // exec result first so the core sees them in order.
-            self->resolve_exec(pid);
-            self->flush_service_output(pid);
-            self->supervisor_.on_child_exit(pid, decode_wait_status(w->rstatus));
-        }
+        // The exec news of this round first, so the core sees them in order.
+        if (!exec_news_.empty()) deliver_exec_news();
+        // One SIGCHLD may stand for many exits: reap until none is left.
+        // Each is handled on its own (the core's per-exit work is small and
+        // allocation-free for an orphan), the timer re-armed once.
+        int status = 0;
+        pid_t pid;
+        while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) child_exited(pid, status);
     } catch (...) {
         oops("handling a child's exit");
     }
-    self->after_event();
+    after_event();
 }
 
-void Shell::on_exec_pipe_cb(struct ev_loop*, ev_io* w, int) noexcept {
-    auto* pipe = static_cast<ExecPipe*>(w->data);
-    Shell* self = pipe->shell;
+void Shell::on_exec_news_cb(struct ev_loop*, ev_prepare* w, int) noexcept {
+    auto* self = static_cast<Shell*>(w->data);
     try {
-        self->resolve_exec(pipe->pid);  // destroys `pipe`
+        self->deliver_exec_news();
     } catch (...) {
-        oops("reading an exec status");
+        oops("telling how an exec went");
     }
     self->after_event();
 }

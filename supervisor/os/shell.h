@@ -1,14 +1,15 @@
 // The libev shell: the one place where the pure core meets the loop.
 //
-// One default loop drives everything: signal watchers (the signals of
-// core/signal_policy.h), one ev_child on pid 0 (libev reaps every child; each
-// pid goes to the exec-probe map, then to Supervisor::on_child_exit, where an
-// unknown pid is an orphan to count), one ev_timer armed at
-// Supervisor::next_deadline(), the io watchers of the exec-status pipes, the
-// service output pipes, the notify sockets, the probes, the HTTP endpoint and
-// the control socket. After every callback the timer is re-armed and the
-// control socket's watchers are settled; when the core reaches Phase::Done
-// the loop breaks. No callback lets an exception escape into libev.
+// One loop drives everything: one signalfd for the signals of
+// core/signal_policy.h and SIGCHLD (every exited child is reaped per wake-up;
+// each pid goes to the exec-probe map, then to Supervisor::on_child_exit,
+// where an unknown pid is an orphan to count), one ev_timer armed at
+// Supervisor::next_deadline(), one prepare watcher that tells the core how
+// the execs of the last event went, the io watchers of the service output
+// pipes, the notify sockets, the probes, the HTTP endpoint and the control
+// socket. After every callback the timer is re-armed and the control
+// socket's watchers are settled; when the core reaches Phase::Done the loop
+// breaks. No callback lets an exception escape into libev.
 #pragma once
 
 #include <optional>

@@ -40,11 +40,10 @@ class Shell final : public SysHooks,
     int run();
 
   private:
-    struct ExecPipe {
-        ev_io io;
-        Shell* shell;
+    // An exec's outcome, told to the core after the event that spawned it.
+    struct ExecNews {
         pid_t pid;
-        std::size_t id;
+        ExecResult result;
     };
 
     // --- shell_control.cc ---
@@ -66,7 +65,8 @@ class Shell final : public SysHooks,
     void reload_on_signal();
 
     // --- SysHooks ---
-    void spawned(std::size_t id, pid_t pid, int status_fd, int stdout_fd, int stderr_fd) override;
+    void spawned(std::size_t id, pid_t pid, const ExecResult& exec, int stdout_fd,
+                 int stderr_fd) override;
     void start_probe(std::size_t id, ProbeRole role, const ProbeConfig& probe) override;
     void stop_probe(std::size_t id, ProbeRole role) override;
     // --- StatusSource (the endpoint) ---
@@ -76,13 +76,13 @@ class Shell final : public SysHooks,
     void notify(const std::string& service, bool ready,
                 const std::optional<std::string>& status) override;
 
-    void resolve_exec(pid_t pid);
-    void flush_service_output(pid_t pid);
+    void deliver_exec_news();
+    void child_exited(pid_t pid, int wait_status);
     void after_event() noexcept;
     void deliver_signal(int sig) noexcept;
-    static void on_signal_cb(struct ev_loop*, ev_signal* w, int) noexcept;
-    static void on_child_cb(struct ev_loop*, ev_child* w, int) noexcept;
-    static void on_exec_pipe_cb(struct ev_loop*, ev_io* w, int) noexcept;
+    void reap_children();
+    static void on_signals_cb(struct ev_loop*, ev_io* w, int) noexcept;
+    static void on_exec_news_cb(struct ev_loop*, ev_prepare* w, int) noexcept;
     static void on_timer_cb(struct ev_loop*, ev_timer* w, int) noexcept;
 
     struct ev_loop* loop_;
@@ -102,10 +102,12 @@ class Shell final : public SysHooks,
     std::unique_ptr<Controller> control_;
     std::string control_setting_, control_group_;
     std::unique_ptr<PowerButton> power_button_;
-    std::vector<std::unique_ptr<ev_signal>> signal_watchers_;
-    ev_child child_watcher_;
-    ev_timer timer_;
-    std::map<pid_t, std::unique_ptr<ExecPipe>> exec_pipes_;
+    // The watchers start zeroed: ~Shell stops them even when run() returned
+    // before it set them up (another supervisor on the control socket).
+    ev_io signals_{};  // the signalfd
+    ev_timer timer_{};
+    std::vector<ExecNews> exec_news_;
+    ev_prepare exec_news_watcher_{};
 };
 
 }  // namespace sv

@@ -1,4 +1,4 @@
-"""`supervisor run -c FILE -- COMMAND` (docs/containers.md): the services
+"""`supervisor run -c FILE -- COMMAND` (docs/deploy.md): the services
 start first, in dependency order, and COMMAND runs once all are ready, with
 the terminal and stdio inherited; its end stops the services in reverse order
 and its status is the supervisor's. SIGTERM stops COMMAND first (after
@@ -6,6 +6,7 @@ drain_delay), then the services; a critical service that fails first stops
 COMMAND and gives the exit code. Services record what happens to them with
 CLOCK_MONOTONIC stamps; every wait is bounded."""
 import os
+import re
 import select
 import signal
 import subprocess
@@ -26,6 +27,7 @@ def stack(events, drain="0s", db_extra=""):
     return f"""
 [supervisor]
 health_listen = ""
+control_socket = ""
 drain_delay = "{drain}"
 [services.db]
 command = ["{CATCHER}", "{events}", "db"]
@@ -82,6 +84,7 @@ def test_a_critical_service_that_fails_stops_the_command_and_gives_the_exit_code
     cfg = f"""
 [supervisor]
 health_listen = ""
+control_socket = ""
 [services.worker]
 command = "{STAMP} {events} worker up; sleep 0.5; exit 4"
 """
@@ -118,14 +121,15 @@ def test_the_command_gets_the_terminal(tmp_path, events):
     try:
         deadline = time.monotonic() + 20
         sent = False
-        while time.monotonic() < deadline and b"got " not in out:
+        # Whole lines only: the terminal echoes what is typed in between.
+        while time.monotonic() < deadline and not re.search(rb"got [^\r\n]*\r?\n", out):
             ready, _, _ = select.select([master], [], [], 0.5)
             if ready:
                 try:
                     out += os.read(master, 4096)
                 except OSError:
                     break
-            if not sent and b"foreground" in out:
+            if not sent and re.search(rb"foreground (True|False)\r?\n", out):
                 os.write(master, b"hello\n")
                 sent = True
         code = p.wait(20)
@@ -142,7 +146,7 @@ def test_the_command_gets_the_terminal(tmp_path, events):
 
 def test_a_reload_keeps_the_command_running(tmp_path, events):
     sock = tmp_path / "ctl.sock"
-    base = stack(events).replace('health_listen = ""', f'health_listen = ""\ncontrol_socket = "{sock}"')
+    base = stack(events).replace('control_socket = ""', f'control_socket = "{sock}"')
     path = write_config(tmp_path, base)
     with Run(["run", "-c", path, "--", CATCHER, events, "main"]) as r:
         wait_events(events, 1, "main", "started", timeout=15)

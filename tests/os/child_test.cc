@@ -1,5 +1,5 @@
-// The one child routine (os/child.h), for real: fork, set-up and execve()
-// of a SpawnPlan, the exec-status pipe, the PATH search of the plan's own
+// The one child routine (os/child.h), for real: clone, set-up and execve()
+// of a SpawnPlan, the exec report, the PATH search of the plan's own
 // environment, the new session, and what the child must not inherit.
 // There is no libev loop here: each test reaps its child with waitpid().
 #include "child.h"
@@ -90,15 +90,7 @@ class ChildTest : public testing::Test {
         EXPECT_GT(child.pid, 0) << child.what << ": " << std::strerror(child.error);
         if (child.pid <= 0) return o;
         o.pid = child.pid;
-        pollfd p{child.status_fd, POLLIN, 0};
-        const int ready =
-            ::poll(&p, 1, static_cast<int>(kWaitLimit / std::chrono::milliseconds(1)));
-        EXPECT_EQ(ready, 1) << "no exec result within the limit";
-        if (ready == 1) {
-            o.exec = read_exec_result(child.status_fd, plan);
-        } else {
-            ::close(child.status_fd);
-        }
+        o.exec = child.exec;  // known when start_child() returns
         o.wait_status = reap(child.pid);
         return o;
     }
@@ -143,7 +135,7 @@ TEST_F(ChildTest, TrueExecsAndExitsZero) {
 }
 
 TEST_F(ChildTest, MissingProgramIsReportedAtOnce) {
-    // Reported through the status pipe, not as a mysterious exit 127.
+    // Reported when start_child() returns, not as a mysterious exit 127.
     const Outcome o = run(plan_for({"/nonexistent/x"}));
     EXPECT_EQ(o.exec.error, ENOENT);
     EXPECT_EQ(o.exec.what, "cannot execute /nonexistent/x");

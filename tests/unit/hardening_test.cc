@@ -3,6 +3,7 @@
 // Each test replays events against FakeSys, as lifecycle_test.cc does.
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdint>
 #include <type_traits>
@@ -273,4 +274,53 @@ TEST(Restart, TheCounterDoesNotWrap) {
         std::is_same_v<decltype(std::declval<const Service&>().restarts()), std::uint64_t>,
         "restarts counts in 64 bits: a crash loop with max_restarts = 0 never wraps");
     SUCCEED();
+}
+
+// A SIGKILL that a health failure needed before the shutdown is no verdict
+// on the shutdown: every service then stops within its grace, exit 0.
+TEST(Hardening, AKillBeforeTheShutdownDoesNotMakeItUnclean) {
+    ConfigBuilder b;
+    auto& web = b.add("web");
+    web.health.kind = ProbeKind::Exec;
+    web.health.failures = 1;
+    web.restart = RestartPolicy::Always;
+    web.restart_delay = std::chrono::seconds(30);
+    b.add("other");
+    Harness h(b.config);
+    h.sup.start();
+    h.exec_ok("web");
+    h.exec_ok("other");
+    h.sup.on_probe_result(0, ProbeRole::Health, false, "exit status 1");
+    h.fire_next_deadline();  // the grace runs out: SIGKILL
+    ASSERT_EQ(h.sys.signals_to(h.pid("web")).back(), SIGKILL);
+    h.killed("web", SIGKILL);
+    ASSERT_EQ(h.state("web"), ServiceState::Backoff);
+    h.sup.on_signal(SIGTERM);
+    h.killed("other", SIGTERM);
+    EXPECT_TRUE(h.sup.finished());
+    EXPECT_EQ(h.sup.exit_code(), 0);
+}
+
+// Out of descriptors or processes at spawn time is a passing shortage: the
+// restart policy applies (it used to fail the service for good).
+TEST(Hardening, ATransientSpawnFailureFollowsTheRestartPolicy) {
+    for (int err : {EMFILE, EAGAIN}) {
+        ConfigBuilder b;
+        b.add("api").restart = RestartPolicy::Always;
+        Harness h(b.config);
+        h.sys.fail_next_spawn_errno = err;
+        h.sup.start();
+        EXPECT_EQ(h.state("api"), ServiceState::Backoff) << err;
+        EXPECT_FALSE(h.sup.shutting_down());
+        h.fire_next_deadline();
+        EXPECT_EQ(h.state("api"), ServiceState::Starting);
+    }
+    // Never restarted: failed at once, as before; so is a lasting cause.
+    ConfigBuilder b;
+    b.add("api");
+    Harness h(b.config);
+    h.sys.fail_next_spawn_errno = EMFILE;
+    h.sup.start();
+    EXPECT_EQ(h.state("api"), ServiceState::Failed);
+    EXPECT_EQ(h.sup.exit_code(), 1);
 }
