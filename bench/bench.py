@@ -8,7 +8,11 @@ Every run starts one init under test as PID 1 of a fresh PID namespace:
 `launch` (launch.c) stamps CLOCK_MONOTONIC into STAMPS and execs the init in
 place; the services are `stamp_first` (stamp_first.c), which stamps its own
 first instruction into the same file. Tools are interleaved run by run (the
-order rotates every round) so that the machine's drift hits all of them alike.
+order rotates every round) so that the machine's drift hits all of them alike,
+and ratios are taken per round (paired) before their median. The "floor"
+column is floor_init.c, a minimal C PID 1 with no features: the physical floor
+of this machine. The log scenario pipes `supervisor run -c` (log = "inherit"
+and "prefix") into cat next to a plain `linewriter | cat`.
 Every wait is bounded; every process started here is tracked and, on any exit
 path, killed by its own pid (SIGKILL to a namespace's PID 1 ends the whole
 namespace).
@@ -40,6 +44,8 @@ NS = 1_000_000_000
 #   runit  runsvdir -P SCANDIR
 #   superd supervisord -n -c FILE
 #   conf   supervisor run -c supervisor.toml
+#   floor  floor_init [-c] CMD ';' CMD ... (bench/floor_init.c: the minimal C
+#          PID 1, the physical floor of this machine; neither anchor nor ours)
 COLUMNS = [
     # key            title                   kind      style     exit code after SIGTERM
     ("tini",         "tini",                 "anchor", "wrap",   143),
@@ -53,10 +59,14 @@ COLUMNS = [
     ("ours-c",       "ours `run -c`",        "ours",   "conf",   0),
     ("ours-static",  "ours static `run --`", "ours",   "wrap",   143),
     ("ours-static-c", "ours static `run -c`", "ours",  "conf",   0),
+    ("floor",        "floor (minimal C PID 1)", "floor", "floor",  143),
 ]
 COL = {c[0]: c for c in COLUMNS}
 WRAPPERS = ["tini", "tini-static", "dumb-init", "catatonit"]
 MANAGERS = ["s6", "runit", "supervisord"]
+# The anchors of issue 14's paired ratios for one child (tini-static rather
+# than the dynamic tini: the same code, without the dynamic loader).
+PAIR_WRAPPERS = ["tini-static", "dumb-init", "catatonit"]
 
 
 class Env:
@@ -67,6 +77,8 @@ class Env:
         self.stamp = os.path.realpath(a.stamp)
         self.ours = os.path.realpath(a.ours)
         self.ours_static = os.path.realpath(a.ours_static) if a.ours_static else None
+        self.floor = os.path.realpath(a.floor) if a.floor else None
+        self.linewriter = os.path.realpath(a.linewriter) if a.linewriter else None
         self.exe = {
             "tini": shutil.which("tini"),
             "tini-static": shutil.which("tini-static"),
@@ -79,6 +91,7 @@ class Env:
             "ours-c": self.ours,
             "ours-static": self.ours_static,
             "ours-static-c": self.ours_static,
+            "floor": self.floor,
         }
         shm = "/dev/shm"
         base = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else tempfile.gettempdir()
@@ -148,10 +161,19 @@ def init_argv(env, key, rundir, stamps, services, chain=False, http=None):
                         % (tag, " ".join(cmd(tag, mode, n))))
         # /usr/bin/supervisord is a Python script: PID 1 is the interpreter.
         return [exe, "-n", "-c", conf]
+    if style == "floor":
+        argv = [exe] + (["-c"] if chain else [])
+        for i, (tag, mode, n) in enumerate(services):
+            argv += ([";"] if i else []) + cmd(tag, mode, n)
+        return argv
     if style == "conf":
         conf = os.path.join(rundir, "supervisor.toml")
         with open(conf, "w") as f:
-            f.write("[supervisor]\nhealth_listen = %s\n\n" % json.dumps(http or ""))
+            # The control socket stays on, as by default, but in the run's
+            # own folder: runs side by side (and any supervisor on the host,
+            # at /run/supervisor.sock) must not meet.
+            f.write("[supervisor]\nhealth_listen = %s\ncontrol_socket = %s\n\n"
+                    % (json.dumps(http or ""), json.dumps(os.path.join(rundir, "control.sock"))))
             prev = None
             for tag, mode, n in services:
                 f.write("[services.%s]\ncommand = %s\n" % (tag, json.dumps(cmd(tag, mode, n))))
@@ -303,14 +325,19 @@ class Run:
         return out
 
     def wait_for(self, kind, count, timeout):
+        # The stamps are taken by the processes themselves, so this poll only
+        # decides when the driver moves on; it backs off (1 → 20 ms) so as
+        # not to take a core from 500 services starting on 2 CPUs.
         end = time.monotonic() + timeout
+        gap = 0.001
         while time.monotonic() < end:
             got = self.lines()
             if len(got[kind]) >= count:
                 return got
             if self.proc.poll() is not None:
                 return None
-            time.sleep(0.002)
+            time.sleep(gap)
+            gap = min(0.02, gap * 1.5)
         return None
 
     def tool_pids(self):
@@ -381,11 +408,14 @@ def kill_all():
 class Results:
     def __init__(self):
         self.samples = {}   # (metric, col) -> [values]
+        self.rounds = {}    # (metric, col) -> {round: value}, for paired ratios
         self.notes = []
         self.target = {}    # metric -> runs asked for
 
-    def add(self, metric, col, value):
+    def add(self, metric, col, value, rnd=None):
         self.samples.setdefault((metric, col), []).append(value)
+        if rnd is not None:
+            self.rounds.setdefault((metric, col), {})[rnd] = value
 
     def get(self, metric, col):
         return self.samples.get((metric, col), [])
@@ -398,6 +428,7 @@ class Results:
 
 def svc(n, mode, arg=0):
     return [("s%02d" % (i + 1), mode, arg) for i in range(n)]
+
 
 
 class Phase:
@@ -428,8 +459,8 @@ class Phase:
 # supervisord takes about a second to start and a second (one service) to
 # 15 s (50 services, stopped one after the other) to stop: fewer runs of it
 # keep the whole suite bounded; its figures are far from the others anyway.
-ROUND_CAP = {"one": {"supervisord": 10}, "fifty": {"supervisord": 2},
-             "storm": {"supervisord": 1}}
+ROUND_CAP = {"one": {"supervisord": 10}, "fifty": {"supervisord": 1},
+             "many": {"supervisord": 1}, "storm": {"supervisord": 1}}
 
 
 def capped(phase, key, r):
@@ -480,6 +511,7 @@ def scenario_sizes(env, res, present):
         "runit": [env.exe["runit"], shutil.which("runsv")],
         "ours": [env.ours],
         "ours-static": [env.ours_static],
+        "floor": [env.floor],
     }
     for key, ps in paths.items():
         if key in present and all(ps):
@@ -488,11 +520,11 @@ def scenario_sizes(env, res, present):
                 res.add("size", key, v)
 
 
-def scenario_footprint(env, res, cols1, cols50, rounds, secs):
+def scenario_footprint(env, res, cols1, cols50, rounds, secs, http=True):
     """RSS and Pss of the tool's own processes, each configuration alone."""
     ph = Phase("footprint", secs)
     configs = [(k, 1, None) for k in cols1] + [(k, 50, None) for k in cols50]
-    if "ours-c" in cols1:
+    if "ours-c" in cols1 and http:
         configs += [("ours-c", 1, "http"), ("ours-c", 50, "http")]
     for m in ("rss1", "pss1", "rss50", "pss50", "procs50", "rss1_http", "pss1_http", "pss50_http"):
         res.target[m] = rounds
@@ -594,13 +626,13 @@ def scenario_one(env, res, cols, rounds, secs, settle=0.05):
                 if not got or "0" not in got["L"]:
                     res.note("spawn: %s did not start its child" % key)
                     continue
-                res.add("spawn", key, (got["S"]["s01"][0] - got["L"]["0"][0]) / 1000)
+                res.add("spawn", key, (got["S"]["s01"][0] - got["L"]["0"][0]) / 1000, r)
                 time.sleep(settle)
                 dt, code = run.stop(timeout=15)
                 if dt is None:
                     res.note("SIGTERM: %s: %s" % (key, code))
                     continue
-                res.add("term", key, dt / 1000)
+                res.add("term", key, dt / 1000, r)
                 check_code(res, "SIGTERM, one child", key, code)
                 if "s01" not in run.lines()["T"]:
                     if key == "runit":
@@ -613,36 +645,37 @@ def scenario_one(env, res, cols, rounds, secs, settle=0.05):
     ph.done(res)
 
 
-def scenario_fifty(env, res, cols, chain_cols, rounds, secs):
-    """50 services: until all 50 have exec'd; SIGTERM until all have stopped.
-    The same for a 50-long dependency chain (ours only: depends_on)."""
-    ph = Phase("50 services", secs)
+def scenario_services(env, res, n, cols, chain_cols, rounds, secs):
+    """n services: until all n have exec'd; SIGTERM until all have stopped.
+    The same for an n-long dependency chain (ours and the floor)."""
+    ph = Phase("%d services" % n, secs)
     configs = [(k, False) for k in cols] + [(k, True) for k in chain_cols]
-    for m in ("start50", "stop50", "graceful50", "chainstart50", "chainstop50"):
-        res.target[m] = rounds
+    for m in ("start", "stop", "graceful", "chainstart", "chainstop"):
+        res.target["%s%d" % (m, n)] = rounds
     for r in range(rounds):
         for key, chain in rotated(configs, r):
             if ph.over():
                 break
-            if capped("fifty", key, r):
+            if capped("fifty" if n <= 50 else "many", key, r):
                 continue
-            run = Run(env, key, svc(50, "wait"), chain=chain)
             pre = "chain" if chain else ""
+            what = "%d services: %s%s" % (n, key, " (chain)" if chain else "")
+            run = Run(env, key, svc(n, "wait"), chain=chain)
             try:
-                got = run.wait_for("S", 50, max(5, min(60, ph.left() + 10)))
+                got = run.wait_for("S", n, max(5, min(60, ph.left() + 10)))
                 if not got:
-                    res.note("50 services: %s%s did not start all 50" % (key, " (chain)" if chain else ""))
+                    res.note("%s did not start all %d" % (what, n))
                     continue
                 last = max(v[0] for v in got["S"].values())
-                res.add(pre + "start50", key, (last - got["L"]["0"][0]) / 1e6)
+                res.add("%sstart%d" % (pre, n), key, (last - got["L"]["0"][0]) / 1e6, r)
                 time.sleep(0.3)
                 dt, code = run.stop(timeout=60)
                 if dt is None:
-                    res.note("50 services: %s: %s" % (key, code))
+                    res.note("%s: %s" % (what, code))
                     continue
-                res.add(pre + "stop50", key, dt / 1e6)
-                res.add(pre + "graceful50", key, len(run.lines()["T"]))
-                check_code(res, "50 services", key, code)
+                res.add("%sstop%d" % (pre, n), key, dt / 1e6, r)
+                res.add("%sgraceful%d" % (pre, n), key, len(run.lines()["T"]), r)
+                check_code(res, "%d services" % n, key, code)
             finally:
                 run.kill()
     ph.done(res)
@@ -673,15 +706,75 @@ def scenario_storm(env, res, cols, rounds, secs, orphans):
                 if total < 0:
                     res.note("orphan storm: %s: orphans not all reaped within 60 s" % key)
                     continue
-                res.add("storm_ms", key, total / 1e6)
-                res.add("storm_z", key, max(0, maxz))
-                res.add("storm_cpu", key, cpu / 1e6)
-                res.add("storm_create", key, create / 1e6)
+                res.add("storm_ms", key, total / 1e6, r)
+                res.add("storm_z", key, max(0, maxz), r)
+                res.add("storm_cpu", key, cpu / 1e6, r)
+                res.add("storm_create", key, create / 1e6, r)
                 dt, code = run.stop(timeout=15)
                 if dt is not None:
                     check_code(res, "orphan storm", key, code)
             finally:
                 run.kill()
+    ph.done(res)
+
+
+def scenario_log(env, res, cols, rounds, secs, nbytes):
+    """Log throughput: one service writing `nbytes` of 80-byte lines
+    (linewriter.c), everything ending in `cat > /dev/null` through a pipe:
+    the plain pipe `linewriter | cat` and `supervisor run -c` with
+    log = "inherit" and "prefix" piped into cat, interleaved run by run.
+    MB/s of the service's bytes, from the start of the pipeline to its end."""
+    ph = Phase("log throughput", secs)
+    if not env.linewriter:
+        res.note("log throughput: no linewriter binary (--linewriter): not measured")
+        ph.done(res)
+        return
+    confs = {}
+    for key in cols:
+        for mode in ("inherit", "prefix"):
+            conf = os.path.join(env.root, "log-%s-%s.toml" % (key, mode))
+            with open(conf, "w") as f:
+                f.write('[supervisor]\nhealth_listen = ""\ncontrol_socket = %s\n\n'
+                        '[services.writer]\ncommand = %s\nlog = "%s"\n'
+                        % (json.dumps(conf[:-5] + ".sock"),
+                           json.dumps([env.linewriter, str(nbytes)]), mode))
+            confs[(key, mode)] = conf
+    configs = [("pipe", None)] + sorted(confs)
+    for m in ("log_pipe", "log_inherit", "log_prefix"):
+        res.target[m] = rounds
+    for r in range(rounds):
+        for key, mode in rotated(configs, r):
+            if ph.over():
+                break
+            if mode is None:
+                producer = [env.linewriter, str(nbytes)]
+            else:
+                producer = [env.exe[key], "run", "-c", confs[(key, mode)]]
+            procs = []
+            try:
+                t0 = time.monotonic_ns()
+                p1 = subprocess.Popen(producer, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                      stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+                procs.append(p1)
+                p2 = subprocess.Popen(["cat"], stdin=p1.stdout, stdout=subprocess.DEVNULL,
+                                      preexec_fn=_die_with_parent)
+                procs.append(p2)
+                p1.stdout.close()
+                limit = max(10, min(120, ph.left() + 30))
+                rc1 = p1.wait(limit)
+                p2.wait(limit)
+                dt = time.monotonic_ns() - t0
+                if rc1 != 0:
+                    res.note("log throughput: %s %s exited %s" % (key, mode or "", rc1))
+                    continue
+                res.add("log_" + (mode or "pipe"), key, nbytes / 1e6 / (dt / 1e9), r)
+            except subprocess.TimeoutExpired:
+                res.note("log throughput: %s %s did not finish in time" % (key, mode or ""))
+            finally:
+                for p in procs:
+                    if p.poll() is None:
+                        p.kill()
+                        p.wait(5)
     ph.done(res)
 
 
@@ -708,8 +801,12 @@ METRICS = [
     ("start50", "50 services: init exec → all 50 exec'd (ms)", "ours-c", MANAGERS, "t"),
     ("stop50", "50 services: SIGTERM → all stopped, exit (ms)", "ours-c", MANAGERS, "t"),
     ("graceful50", "50 services: services that got SIGTERM (of 50)", "ours-c", MANAGERS, "n"),
+    ("start500", "500 services: init exec → all 500 exec'd (ms)", "ours-c", MANAGERS, "t"),
+    ("stop500", "500 services: SIGTERM → all stopped, exit (ms)", "ours-c", MANAGERS, "t"),
+    ("graceful500", "500 services: services that got SIGTERM (of 500)", "ours-c", MANAGERS, "n"),
     ("chainstart50", "50-long chain: init exec → all 50 exec'd (ms)", "ours-c", None, "t"),
     ("chainstop50", "50-long chain: SIGTERM → all stopped, exit (ms)", "ours-c", None, "t"),
+    ("chaingraceful50", "50-long chain: services that got SIGTERM (of 50)", "ours-c", None, "n"),
     ("rss1_http", "endpoint on: RSS, one service (kB)", "ours-c", None, "kb"),
     ("pss1_http", "endpoint on: Pss, one service (kB)", "ours-c", None, "kb"),
     ("pss50_http", "endpoint on: Pss, 50 services (kB)", "ours-c", None, "kb"),
@@ -754,10 +851,104 @@ def cell(res, metric, col):
     return s
 
 
+ANCHORS = [c[0] for c in COLUMNS if c[2] == "anchor"]
+
+
+def graceful_only(res, metric, keys):
+    """For a "SIGTERM → all stopped" row of n services: only the tools whose
+    services all got their SIGTERM (runsvdir exits at once and the kernel
+    SIGKILLs the rest: fast, but no graceful stop)."""
+    if not metric.startswith(("stop", "chainstop")):
+        return keys
+    n = metric.rsplit("stop", 1)[1]
+    g = "graceful" + n if metric.startswith("stop") else "chaingraceful" + n
+    return [k for k in keys if (med(res.get(g, k)) or 0) >= int(n)]
+
+
 def best_anchor(res, metric, group):
-    cands = [(med(res.get(metric, k)), k) for k in (group or [c[0] for c in COLUMNS if c[2] == "anchor"])]
+    keys = graceful_only(res, metric, group or ANCHORS)
+    cands = [(med(res.get(metric, k)), k) for k in keys]
     cands = [(m, k) for m, k in cands if m is not None]
     return min(cands) if cands else (None, None)
+
+
+def paired(res, ma, ca, mb, cb):
+    """Per-round ratios (ma, ca) ÷ (mb, cb), both measured in the same round
+    (tools interleaved within a round): (median, min, max, n) or None."""
+    ra, rb = res.rounds.get((ma, ca), {}), res.rounds.get((mb, cb), {})
+    rs = [ra[r] / rb[r] for r in ra if r in rb and rb[r]]
+    if not rs:
+        return None
+    return statistics.median(rs), min(rs), max(rs), len(rs)
+
+
+def fmt_ratio(p):
+    if p is None:
+        return "—"
+    m, lo, hi, n = p
+    if n == 1:
+        return "%.2f×" % m
+    return "**%.2f×** (%.2f–%.2f)" % (m, lo, hi)
+
+
+# Issue 14's ratios: label, metric, unit, ours Release column, ours static
+# column, anchors (best by median; None: every anchor), floor column.
+RATIO_ROWS = [
+    ("spawn: init exec → child's first instruction", "spawn", "µs", "ours", "ours-static",
+     PAIR_WRAPPERS),
+    ("SIGTERM → exit, one child", "term", "µs", "ours", "ours-static", PAIR_WRAPPERS),
+    ("orphan storm: release → all reaped", "storm_ms", "ms", "ours", "ours-static", None),
+    ("orphan storm: PID 1 CPU", "storm_cpu", "ms", "ours", "ours-static", None),
+    ("50 services: start → all exec'd", "start50", "ms", "ours-c", "ours-static-c", MANAGERS),
+    ("50 services: SIGTERM → all stopped (graceful)", "stop50", "ms", "ours-c", "ours-static-c",
+     MANAGERS),
+    ("500 services: start → all exec'd", "start500", "ms", "ours-c", "ours-static-c", MANAGERS),
+    ("500 services: SIGTERM → all stopped (graceful)", "stop500", "ms", "ours-c",
+     "ours-static-c", MANAGERS),
+    ("50-long chain: start → all exec'd", "chainstart50", "ms", "ours-c", "ours-static-c", []),
+    ("50-long chain: SIGTERM → all stopped", "chainstop50", "ms", "ours-c", "ours-static-c", []),
+]
+
+
+def use_many(n):
+    """The big row has n services (--many) rather than 500: its metric keys
+    and labels follow."""
+    global METRICS, RATIO_ROWS
+    if n == 500:
+        return
+    sub = lambda t: t.replace("500", str(n))
+    METRICS = [(sub(m), sub(label)) + tuple(rest) if "500" in m else (m, label) + tuple(rest)
+               for m, label, *rest in METRICS]
+    RATIO_ROWS = [(sub(label), sub(m)) + tuple(rest) if "500" in m else (label, m) + tuple(rest)
+                  for label, m, *rest in RATIO_ROWS]
+
+
+def ratios_table(res):
+    out = ["| row | best anchor (median) | floor (median) | Release ÷ anchor | Release ÷ floor "
+           "| static ÷ anchor | static ÷ floor |",
+           "|---|---|---|---|---|---|---|"]
+    for label, metric, unit, dyn, sta, group in RATIO_ROWS:
+        if not any(res.get(metric, k) for k in (dyn, sta, "floor")):
+            continue
+        b, k = best_anchor(res, metric, group) if group != [] else (None, None)
+        f = med(res.get(metric, "floor"))
+        row = [label, "%s %s %s" % (k, fmt(b), unit) if k else "—",
+               "%s %s" % (fmt(f), unit) if f is not None else "—"]
+        for ours in (dyn, sta):
+            row.append(fmt_ratio(paired(res, metric, ours, metric, k)) if k else "—")
+            row.append(fmt_ratio(paired(res, metric, ours, metric, "floor")))
+        out.append("| " + " | ".join(row) + " |")
+    base = med(res.get("log_pipe", "pipe"))
+    for mode in ("prefix", "inherit"):
+        if not (res.get("log_" + mode, "ours") or res.get("log_" + mode, "ours-static")):
+            continue
+        row = ["log throughput, %s mode: MB/s ÷ plain pipe" % mode,
+               "`writer | cat` %s MB/s" % fmt(base), "—"]
+        for ours in ("ours", "ours-static"):
+            row.append(fmt_ratio(paired(res, "log_" + mode, ours, "log_pipe", "pipe")))
+            row.append("—")
+        out.append("| " + " | ".join(row) + " |")
+    return "\n".join(out)
 
 
 def ratio(a, b):
@@ -785,7 +976,7 @@ def report(res, env, cols_present, info):
             row.append("%s %s; static: %s %s" % (kd, fmt(bd), ks, fmt(bs)))
             row.append("dynamic %s; static %s" % (ratio(med(res.get(metric, "ours")), bd),
                                                  ratio(med(res.get(metric, "ours-static")), bs)))
-        elif metric in ("graceful50", "procs50"):
+        elif metric.startswith(("graceful", "chaingraceful", "procs")):
             row += ["—", "—"]
         else:
             b, k = best_anchor(res, metric, group)
@@ -835,14 +1026,116 @@ def aims(res):
     return "\n".join(lines)
 
 
+def aims14(res):
+    """The aims of issue 14, judged on this run's paired ratios (medians of
+    the per-round ratios) and medians."""
+    m = lambda k, c: med(res.get(k, c))
+    lines = []
+
+    def aim(text, ok, detail):
+        state = "n/a" if ok is None else ("met" if ok else "NOT met")
+        lines.append("- %s: **%s** (%s)" % (text, state, detail))
+
+    def pr(metric, ours, other, other_metric=None):
+        p = paired(res, metric, ours, other_metric or metric, other)
+        return p[0] if p else None
+
+    def judge(parts):
+        """parts: [(value, limit)]; None when nothing was measured."""
+        parts = [(v, lim) for v, lim in parts if v is not None]
+        return None if not parts else all(v <= lim for v, lim in parts)
+
+    def r2(v):
+        return "—" if v is None else "%.2f×" % v
+
+    for metric, text in (("spawn", "one child: spawn"), ("term", "one child: SIGTERM → exit")):
+        b, k = best_anchor(res, metric, PAIR_WRAPPERS)
+        st, dy = pr(metric, "ours-static", k), pr(metric, "ours", k)
+        aim("%s ≤ 1.0× best of tini-static/dumb-init/catatonit (static), ≤ 1.2× (Release)" % text,
+            judge([(st, 1.0), (dy, 1.2)]) if k else None,
+            "vs %s: static %s, Release %s" % (k, r2(st), r2(dy)))
+    b, k = best_anchor(res, "storm_ms", None)
+    st, dy = pr("storm_ms", "ours-static", k), pr("storm_ms", "ours", k)
+    aim("orphan storm: release → all reaped ≤ 1.0× best anchor", judge([(st, 1.0), (dy, 1.0)]) if k else None,
+        "vs %s: static %s, Release %s" % (k, r2(st), r2(dy)))
+    st, dy = pr("storm_cpu", "ours-static", "dumb-init"), pr("storm_cpu", "ours", "dumb-init")
+    aim("orphan storm: PID 1 CPU ≤ 1.2× dumb-init's", judge([(st, 1.2), (dy, 1.2)]),
+        "static %s, Release %s" % (r2(st), r2(dy)))
+    many = max([int(k[0][5:]) for k in res.samples if k[0].startswith("start") and
+                k[0][5:].isdigit() and int(k[0][5:]) > 50] or [500])
+    for n in (50, many):
+        for ours, name in (("ours-static-c", "static"), ("ours-c", "Release")):
+            s1, s2 = pr("start%d" % n, ours, "floor"), pr("stop%d" % n, ours, "floor")
+            g = m("graceful%d" % n, ours)
+            ok = judge([(s1, 1.25), (s2, 1.1)])
+            if ok is not None and g is not None and g < n:
+                ok = False
+            aim("%d services, %s: start ≤ 1.25× floor, graceful stop ≤ 1.1× floor" % (n, name), ok,
+                "start %s, stop %s, %s of %d got SIGTERM" % (r2(s1), r2(s2), fmt(g), n))
+    grow = many / 50
+    for ours, name in (("ours-static-c", "static"), ("ours-c", "Release")):
+        parts, detail = [], []
+        for what in ("start", "stop"):
+            o50, o500 = m(what + "50", ours), m("%s%d" % (what, many), ours)
+            f50, f500 = m(what + "50", "floor"), m("%s%d" % (what, many), "floor")
+            if None in (o50, o500) or not o50:
+                continue
+            parts.append((o500 / o50, 1.25 * grow))
+            detail.append("%s ×%.1f%s" % (what, o500 / o50,
+                                          " (floor ×%.1f)" % (f500 / f50) if f50 and f500 else ""))
+        aim("cost linear in the services, %s: 50 → %d services costs ≤ 1.25 × %g× as much"
+            % (name, many, grow), judge(parts), ", ".join(detail) or "not measured")
+    p_st, p_dy, p_fl = m("pss1", "ours-static"), m("pss1", "ours"), m("pss1", "floor")
+    aim("idle Pss with one child ≤ 1 MB (1000 kB), static", None if p_st is None else p_st <= 1000,
+        "static %s kB, Release %s kB, floor %s kB, tini-static %s kB"
+        % (fmt(p_st), fmt(p_dy), fmt(p_fl), fmt(m("pss1", "tini-static"))))
+    idle = [(k, m("sys1", k)) for k in ("ours-static", "ours")] + [("ours-c, 50 services", m("sys50", "ours-c"))]
+    measured = [v for _, v in idle if v is not None]
+    aim("no idle wake-up: 0 system calls in 5 s", None if not measured else all(v == 0 for v in measured),
+        ", ".join("%s %s" % (k, fmt(v)) for k, v in idle if v is not None) +
+        "; floor %s" % fmt(m("sys1", "floor")))
+    for mode, lim in (("prefix", 0.8), ("inherit", 0.95)):
+        st = pr("log_" + mode, "ours-static", "pipe", "log_pipe")
+        dy = pr("log_" + mode, "ours", "pipe", "log_pipe")
+        aim("log throughput, %s mode ≥ %.2f× a plain `writer | cat` pipe" % (mode, lim),
+            None if st is None and dy is None else all(v >= lim for v in (st, dy) if v is not None),
+            "Release %s, static %s" % (r2(dy), r2(st)))
+    return "\n".join(lines)
+
+
+def log_table(res):
+    rows = [("plain pipe: `linewriter | cat`", "log_pipe", "pipe")]
+    for key, name in (("ours", "ours (Release)"), ("ours-static", "ours static")):
+        for mode in ("inherit", "prefix"):
+            rows.append(("%s, log = \"%s\", into cat" % (name, mode), "log_" + mode, key))
+    out = ["| log throughput | MB/s median (min–max) | ÷ pipe, paired |", "|---|---|---|"]
+    for label, metric, key in rows:
+        if res.get(metric, key):
+            p = None if key == "pipe" else paired(res, metric, key, "log_pipe", "pipe")
+            out.append("| %s | %s | %s |" % (label, cell(res, metric, key), fmt_ratio(p)))
+    return "\n".join(out) if len(out) > 2 else ""
+
+
 def machine_info():
     model = "?"
     for line in (read("/proc/cpuinfo") or "").splitlines():
         if line.startswith("model name"):
             model = line.split(":", 1)[1].strip()
             break
+    tree = None
+    try:
+        top = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+        head = subprocess.run(["git", "-C", top, "rev-parse", "--short", "HEAD"], timeout=10,
+                              capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", top, "status", "--porcelain", "--untracked-files=no"],
+                               timeout=10, capture_output=True, text=True).stdout.strip()
+        if head:
+            tree = head + (" with uncommitted changes" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        pass
     return {"nproc": os.cpu_count(), "cpu": model, "kernel": platform.release(),
-            "loadavg": (read("/proc/loadavg") or "").split()[:3]}
+            "loadavg": (read("/proc/loadavg") or "").split()[:3],
+            "date": time.strftime("%Y-%m-%d %H:%M %Z"), "tree": tree}
 
 
 def main():
@@ -851,13 +1144,22 @@ def main():
     ap.add_argument("--stamp", required=True)
     ap.add_argument("--ours", required=True)
     ap.add_argument("--ours-static")
+    ap.add_argument("--floor", help="floor_init (bench/floor_init.c): the floor column")
+    ap.add_argument("--linewriter", help="linewriter (bench/linewriter.c): the log scenario")
     ap.add_argument("--rounds-spawn", type=int, default=50)
     ap.add_argument("--rounds-footprint", type=int, default=3)
     ap.add_argument("--rounds-fifty", type=int, default=10)
+    ap.add_argument("--rounds-many", type=int, default=3)
+    ap.add_argument("--many", type=int, default=500, help="services in the big row")
     ap.add_argument("--rounds-storm", type=int, default=3)
     ap.add_argument("--orphans", type=int, default=5000)
+    ap.add_argument("--rounds-log", type=int, default=5)
+    ap.add_argument("--log-bytes", type=int, default=1 << 30)
+    ap.add_argument("--idle-window", type=float, default=5.0)
     ap.add_argument("--budget", type=float, default=420, help="seconds for all scenarios")
-    ap.add_argument("--only", default="", help="comma list: sizes,footprint,idle,one,fifty,storm")
+    ap.add_argument("--quick", action="store_true", help="report the ratios only")
+    ap.add_argument("--only", default="",
+                    help="comma list: sizes,footprint,idle,one,fifty,many,storm,log")
     ap.add_argument("--tools", default="", help="comma list of columns to run (default: all)")
     ap.add_argument("--json", help="write raw samples here")
     ap.add_argument("--markdown", help="write the report here too")
@@ -866,6 +1168,7 @@ def main():
     if os.geteuid() != 0:
         sys.exit("bench: must run as root (PID namespaces, strace of other processes)")
     env = Env(a)
+    use_many(a.many)
     chosen = set(a.tools.split(",")) if a.tools else None
     present = [c[0] for c in COLUMNS if env.available(c[0]) and (chosen is None or c[0] in chosen)]
     missing = [c[0] for c in COLUMNS if not env.available(c[0])]
@@ -874,9 +1177,9 @@ def main():
         res.note("not measured (not installed / not built): " + ", ".join(missing))
     if "supervisord" in present:
         res.note("supervisord: at most %d runs for spawn/SIGTERM, %d for 50 services, %d for the "
-                 "storm (each run takes seconds)" % (ROUND_CAP["one"]["supervisord"],
-                                                     ROUND_CAP["fifty"]["supervisord"],
-                                                     ROUND_CAP["storm"]["supervisord"]))
+                 "storm (each run takes seconds); not run with %d services (stopping them takes "
+                 "minutes)" % (ROUND_CAP["one"]["supervisord"], ROUND_CAP["fifty"]["supervisord"],
+                               ROUND_CAP["storm"]["supervisord"], a.many))
     only = set(a.only.split(",")) if a.only else None
     want = lambda s: only is None or s in only
 
@@ -885,13 +1188,23 @@ def main():
     first = [k for k in present if COL[k][2] == "ours"] + [k for k in present if COL[k][2] != "ours"]
     one_cols = first
     # The storm exercises the reaping loop, the same code in both of our
-    # modes and in both builds: ours `run --` against every anchor.
-    storm_cols = [k for k in first if k not in ("tini-static", "ours-c", "ours-static", "ours-static-c")]
+    # modes: ours `run --` of both builds against every anchor (tini-static
+    # for tini: the same code) and the floor.
+    storm_cols = [k for k in first if k not in ("tini", "ours-c", "ours-static-c")]
     fifty_cols = [k for k in first if COL[k][3] != "wrap"]
-    chain_cols = [k for k in first if COL[k][3] == "conf"]
+    many_cols = [k for k in fifty_cols if k != "supervisord"]
+    chain_cols = [k for k in first if COL[k][3] in ("conf", "floor")]
+    log_cols = [k for k in ("ours", "ours-static") if k in present]
 
     # Shares of the budget; a phase that ends early leaves its time to the next.
-    shares = [("footprint", 0.14), ("idle", 0.08), ("one", 0.30), ("fifty", 0.20), ("storm", 0.28)]
+    shares = [("footprint", 0.11), ("idle", 0.05), ("one", 0.18), ("fifty", 0.27),
+              ("many", 0.10), ("storm", 0.20), ("log", 0.09)]
+    if a.quick:
+        # Fewer rounds: the fixed costs (idle's 12 s) weigh more. The one-child
+        # rows only for the columns of the ratios (`run --`, not `run -c`).
+        shares = [("footprint", 0.07), ("idle", 0.14), ("one", 0.16), ("fifty", 0.24),
+                  ("many", 0.16), ("storm", 0.15), ("log", 0.08)]
+        one_cols = [k for k in first if COL[k][3] in ("wrap", "floor")]
     info = machine_info()
     t_start = time.monotonic()
 
@@ -909,15 +1222,21 @@ def main():
             if not want(name):
                 continue
             if name == "footprint":
-                scenario_footprint(env, res, one_cols, fifty_cols, a.rounds_footprint, secs)
+                # --quick: the one-child Pss only (the aim of issue 14).
+                scenario_footprint(env, res, one_cols, [] if a.quick else fifty_cols,
+                                   a.rounds_footprint, secs, http=not a.quick)
             elif name == "idle":
-                scenario_idle(env, res, one_cols, fifty_cols, secs)
+                scenario_idle(env, res, one_cols, fifty_cols, secs, a.idle_window)
             elif name == "one":
                 scenario_one(env, res, one_cols, a.rounds_spawn, secs)
             elif name == "fifty":
-                scenario_fifty(env, res, fifty_cols, chain_cols, a.rounds_fifty, secs)
+                scenario_services(env, res, 50, fifty_cols, chain_cols, a.rounds_fifty, secs)
+            elif name == "many":
+                scenario_services(env, res, a.many, many_cols, [], a.rounds_many, secs)
             elif name == "storm":
                 scenario_storm(env, res, storm_cols, a.rounds_storm, secs, a.orphans)
+            elif name == "log":
+                scenario_log(env, res, log_cols, a.rounds_log, secs, a.log_bytes)
     except KeyboardInterrupt:
         res.note("interrupted: partial results")
     finally:
@@ -927,20 +1246,42 @@ def main():
     info["seconds"] = round(time.monotonic() - t_start, 1)
     info["loadavg_end"] = (read("/proc/loadavg") or "").split()[:3]
     text = []
-    text.append("Machine: %d CPUs, %s, Linux %s; load average %s at start, %s at end; "
-                "scenarios took %.0f s." % (info["nproc"], info["cpu"], info["kernel"],
-                                            " ".join(info["loadavg"]), " ".join(info["loadavg_end"]),
-                                            info["seconds"]))
+    text.append("Run %s; machine: %d CPUs, %s, Linux %s; load average %s at start, %s at end; "
+                "scenarios took %.0f s%s." % (info["date"], info["nproc"], info["cpu"], info["kernel"],
+                                              " ".join(info["loadavg"]),
+                                              " ".join(info["loadavg_end"]), info["seconds"],
+                                              "; tree " + info["tree"] if info.get("tree") else ""))
     text.append("")
-    text.append("Cells: median (min–max) over the runs; n=K where a time limit left fewer runs "
-                "than asked. Ratio: ours (the column named by the metric: `run --` for one "
-                "child, `run -c` for services) ÷ the best anchor's median.")
+    text.append("Ratios (issue 14): the median of per-round ratios, each of ours over the other "
+                "tool in the same round (tools interleaved within a round), with (min–max) over "
+                "the rounds. \"anchor\": the anchor with the best median in this run (one child: "
+                "of tini-static, dumb-init, catatonit; services: of s6, runit, supervisord, "
+                "counting for a stop only those whose services all got SIGTERM); \"floor\": "
+                "bench/floor_init.c, a minimal C PID 1. Release: `run --` for one child, `run -c` "
+                "for services; static: the same with the static MinSizeRel build. Above 1 ours "
+                "is slower (log rows: a rate, below 1 ours is slower).")
     text.append("")
-    text.append(report(res, env, present, info))
+    text.append(ratios_table(res))
     text.append("")
-    text.append("Aims (issue 7):")
+    text.append("Aims (issue 14):")
     text.append("")
-    text.append(aims(res))
+    text.append(aims14(res))
+    if not a.quick:
+        text.append("")
+        text.append("All results: median (min–max) over the runs; n=K where a time limit left "
+                    "fewer runs than asked. \"ours ÷ best\": ours (the column named by the "
+                    "metric: `run --` for one child, `run -c` for services) ÷ the best anchor's "
+                    "median (ratio of medians, not paired).")
+        text.append("")
+        text.append(report(res, env, present, info))
+        lt = log_table(res)
+        if lt:
+            text.append("")
+            text.append(lt)
+        text.append("")
+        text.append("Aims (issue 7):")
+        text.append("")
+        text.append(aims(res))
     if res.notes:
         text.append("")
         text.append("Notes:")
@@ -954,7 +1295,8 @@ def main():
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"machine": info, "notes": res.notes,
-                       "samples": {"%s/%s" % k: v for k, v in res.samples.items()}}, f, indent=1)
+                       "samples": {"%s/%s" % k: v for k, v in res.samples.items()},
+                       "rounds": {"%s/%s" % k: v for k, v in res.rounds.items()}}, f, indent=1)
 
 
 if __name__ == "__main__":

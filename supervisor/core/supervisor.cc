@@ -295,7 +295,18 @@ void Supervisor::check_sweep_done() {
     }
 }
 
+void Supervisor::end_batch() {
+    batching_ = false;
+    if (!batch_changed_) return;
+    batch_changed_ = false;
+    propagate(sys_.now());
+}
+
 void Supervisor::propagate(TimePoint now) {
+    if (batching_) {
+        batch_changed_ = true;
+        return;
+    }
     for (bool changed = true; changed;) {
         changed = false;
         if (!shutting_down()) {

@@ -78,6 +78,13 @@ class Supervisor {
     void start();
 
     // --- events from the shell ---
+    // Many events at once (every child one SIGCHLD reaped, the exec
+    // outcomes of one round of spawns): between begin_batch() and
+    // end_batch() each event is applied to its service, and what follows
+    // from all of them is worked out once, at end_batch(). One pass over the
+    // services per batch instead of one per event.
+    void begin_batch() { batching_ = true; }
+    void end_batch();
     void on_exec_result(Pid pid, const ExecResult& result);
     // Any reaped child: a service's leader, or an orphan to count. `orphan`
     // false: one of our own helper processes (an exec probe), not an orphan.
@@ -189,6 +196,8 @@ class Supervisor {
     bool pid1_;
     std::vector<Service> services_;  // config order; removed ones after, until down
     std::size_t next_id_ = 0;
+    bool batching_ = false;
+    bool batch_changed_ = false;  // an event of the batch awaits propagate()
     std::unordered_map<std::size_t, std::size_t> positions_;  // id -> index in services_
     PidIndex pid_index_;
 

@@ -89,7 +89,9 @@ std::string ControlServer::listen(const std::string& path, std::optional<gid_t> 
     const int rc = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     const int bind_errno = errno;
     ::umask(old);
-    if (rc != 0 || ::listen(fd, 128) != 0) {
+    // SOMAXCONN (the kernel's cap): a burst of clients queues instead of
+    // being refused with EAGAIN.
+    if (rc != 0 || ::listen(fd, SOMAXCONN) != 0) {
         const int err = rc != 0 ? bind_errno : errno;
         ::close(fd);
         return "cannot listen on " + path + ": " + std::strerror(err);

@@ -173,14 +173,25 @@ void Shell::notify(const std::string& service, bool ready,
     after_event();
 }
 
+Shell::Batch::~Batch() {
+    try {
+        supervisor_.end_batch();
+    } catch (...) {
+        oops("settling a batch of events");
+    }
+}
+
 // Tells the core how the execs went, in spawn order; what that starts
 // is told in the same pass.
 void Shell::deliver_exec_news() {
-    for (std::size_t i = 0; i < exec_news_.size(); ++i) {
-        const ExecNews news = std::move(exec_news_[i]);
-        supervisor_.on_exec_result(news.pid, news.result);
+    // What the news start (dependents) brings news of its own: until none
+    // is left, so nothing waits for the loop's next wake-up.
+    while (!exec_news_.empty()) {
+        std::vector<ExecNews> news;
+        news.swap(exec_news_);
+        Batch batch(supervisor_);
+        for (const ExecNews& n : news) supervisor_.on_exec_result(n.pid, n.result);
     }
-    exec_news_.clear();
     ev_prepare_stop(loop_, &exec_news_watcher_);
 }
 
@@ -255,10 +266,11 @@ void Shell::reap_children() {
         // The exec news of this round first, so the core sees them in order.
         if (!exec_news_.empty()) deliver_exec_news();
         // One SIGCHLD may stand for many exits: reap until none is left.
-        // Each is handled on its own (the core's per-exit work is small and
-        // allocation-free for an orphan), the timer re-armed once.
+        // Each exit is applied to its service, and what follows from all of
+        // them is worked out once (a batch), the timer re-armed once.
         int status = 0;
         pid_t pid;
+        Batch batch(supervisor_);
         while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) child_exited(pid, status);
     } catch (...) {
         oops("handling a child's exit");

@@ -76,6 +76,17 @@ class Shell final : public SysHooks,
     void notify(const std::string& service, bool ready,
                 const std::optional<std::string>& status) override;
 
+    // Supervisor::begin_batch() ... end_batch(), whatever happens between.
+    class Batch {
+      public:
+        explicit Batch(Supervisor& s) : supervisor_(s) { s.begin_batch(); }
+        ~Batch();
+        Batch(const Batch&) = delete;
+        Batch& operator=(const Batch&) = delete;
+
+      private:
+        Supervisor& supervisor_;
+    };
     void deliver_exec_news();
     void child_exited(pid_t pid, int wait_status);
     void after_event() noexcept;

@@ -541,3 +541,25 @@ TEST(Shutdown, ServicesStillStartingDoNotWaitForTheDrain) {
     h.advance(5s);
     EXPECT_EQ(h.sys.signals_to(h.pid("api")), (std::vector<int>{SIGTERM}));
 }
+
+TEST(Batch, WhatFollowsFromABatchIsWorkedOutAtItsEnd) {
+    ConfigBuilder b;
+    b.add("db");
+    b.add("cache");
+    b.add("api", {"db", "cache"});
+    Harness h(b.config);
+    h.sup.start();
+    h.sup.begin_batch();
+    h.exec_ok("db");
+    h.exec_ok("cache");
+    EXPECT_EQ(h.state("db"), ServiceState::Ready);     // each event applied at once
+    EXPECT_EQ(h.state("api"), ServiceState::Pending);  // its consequences wait
+    EXPECT_EQ(h.sys.spawned.size(), 2u);
+    h.sup.end_batch();
+    EXPECT_EQ(h.state("api"), ServiceState::Starting);
+    EXPECT_EQ(h.sys.spawned.size(), 3u);
+    // A batch in which nothing happened costs nothing and changes nothing.
+    h.sup.begin_batch();
+    h.sup.end_batch();
+    EXPECT_EQ(h.sys.spawned.size(), 3u);
+}
