@@ -16,31 +16,7 @@
 
 namespace sv {
 
-void LineBuffer::feed(std::string_view bytes, const Emit& emit) {
-    while (!bytes.empty()) {
-        // Invariant: partial_.size() <= kMaxLine.
-        const std::size_t room = kMaxLine - partial_.size();
-        const std::size_t nl = bytes.find('\n');
-        const bool complete = nl != std::string_view::npos && nl <= room;
-        std::size_t take;
-        if (complete) {
-            take = nl;  // a complete line that fits
-        } else if (bytes.size() <= room) {
-            partial_.append(bytes);  // the unterminated tail; wait for more
-            return;
-        } else {
-            take = room;  // more than kMaxLine bytes without a newline: cut a piece
-        }
-        if (partial_.empty()) {
-            emit(bytes.substr(0, take));
-        } else {
-            partial_.append(bytes.substr(0, take));
-            emit(partial_);
-            partial_.clear();
-        }
-        bytes.remove_prefix(complete ? take + 1 : take);
-    }
-}
+// feed() is in the header (a template).
 
 void LineBuffer::finish(const Emit& emit) {
     if (partial_.empty()) return;

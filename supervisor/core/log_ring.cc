@@ -32,7 +32,7 @@ void LogRing::text(std::uint64_t index, std::string& out) const {
 void LogRing::evict_oldest() {
     const Record& r = records_[first_record_];
     used_ -= r.length;
-    first_record_ = (first_record_ + 1) % kMaxLines;
+    first_record_ = first_record_ + 1 == kMaxLines ? 0 : first_record_ + 1;
     --count_;
 }
 
@@ -63,23 +63,32 @@ void LogRing::append(std::uint64_t seq, std::string_view line) {
     if (used_ + line.size() > capacity_ && capacity_ < kMaxBytes) grow(used_ + line.size());
     while (count_ > 0 && (count_ == kMaxLines || used_ + line.size() > capacity_)) evict_oldest();
     if (count_ == 0) head_ = 0;
-    Record& r = records_[(first_record_ + count_) % kMaxLines];
+    // Wrapping by comparison, not %: this runs once per line of output, and
+    // capacity_ is no constant the compiler could turn into a mask.
+    std::size_t slot = first_record_ + count_;
+    if (slot >= kMaxLines) slot -= kMaxLines;
+    Record& r = records_[slot];
     r.seq = seq;
     r.offset = head_;
     r.length = line.size();
     const std::size_t first = std::min(line.size(), capacity_ - head_);
-    std::memcpy(data_.get() + head_, line.data(), first);
-    std::memcpy(data_.get(), line.data() + first, line.size() - first);
-    head_ = (head_ + line.size()) % capacity_;
+    if (first > 0) std::memcpy(data_.get() + head_, line.data(), first);
+    if (first < line.size()) std::memcpy(data_.get(), line.data() + first, line.size() - first);
+    head_ += line.size();
+    if (head_ >= capacity_) head_ -= capacity_;
     used_ += line.size();
     ++count_;
     ++end_;
 }
 
-void LogStore::append(std::size_t id, std::string_view line) {
+LogRing& LogStore::ring_for(std::size_t id) {
     if (id >= rings_.size()) rings_.resize(id + 1);
     if (!rings_[id]) rings_[id] = std::make_unique<LogRing>();
-    rings_[id]->append(next_seq_++, line);
+    return *rings_[id];
+}
+
+void LogStore::append(std::size_t id, std::string_view line) {
+    append(ring_for(id), line);
 }
 
 const LogRing* LogStore::ring(std::size_t id) const {

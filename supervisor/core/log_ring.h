@@ -70,6 +70,10 @@ class LogRing {
 class LogStore {
   public:
     void append(std::size_t id, std::string_view line);
+    // The same through a ring looked up once (the output's hot path: once
+    // per read, not once per line).
+    LogRing& ring_for(std::size_t id);
+    void append(LogRing& ring, std::string_view line) { ring.append(next_seq_++, line); }
     // nullptr when the service has written nothing yet.
     const LogRing* ring(std::size_t id) const;
     std::uint64_t next_seq() const { return next_seq_; }

@@ -132,10 +132,11 @@ void Output::Impl::read_pipe(Pipe& p) {
             // then three memcpy()s per line.
             const std::string_view pre = prefix(p.index, sink.colour());
             if (store) {
+                LogRing& ring = store->ring_for(p.index);
                 p.lines.feed(std::string_view(buf.get(), static_cast<std::size_t>(n)),
                              [&](std::string_view line) {
                                  sink.append(pre, line, "\n");
-                                 store->append(p.index, line);
+                                 store->append(ring, line);
                              });
             } else {
                 p.lines.feed(std::string_view(buf.get(), static_cast<std::size_t>(n)),

@@ -65,7 +65,10 @@ void Chunk::put(std::string_view a, std::string_view b, std::string_view c) {
     char* p = data_.get() + size_;
     std::memcpy(p, a.data(), a.size());
     std::memcpy(p + a.size(), b.data(), b.size());
-    std::memcpy(p + a.size() + b.size(), c.data(), c.size());
+    if (c.size() == 1)
+        p[a.size() + b.size()] = c[0];  // the usual "\n": no call for one byte
+    else
+        std::memcpy(p + a.size() + b.size(), c.data(), c.size());
     size_ += a.size() + b.size() + c.size();
 }
 

@@ -619,3 +619,23 @@ def test_inherit_writes_up_to_pipe_buf_land_only_between_prefixed_lines(tmp_path
         if not whole and not last_partial:
             split.append(line[:120])
     assert split == [], f"{len(split)} prefixed lines cut by inherit output, e.g. {split[:2]}"
+
+
+@pytest.mark.parametrize("pid1", MODES)
+def test_an_empty_first_line_is_relayed_and_kept(tmp_path, pid1):
+    """A service whose very first output is an empty line: relayed, and kept
+    for `supervisor logs` (the in-memory ring once divided by its zero
+    capacity here and took the supervisor down with SIGFPE)."""
+    sock = tmp_path / "ctl.sock"
+    cfg = (f'[supervisor]\nhealth_listen = ""\ncontrol_socket = "{sock}"\n'
+           '[services.blank]\ncommand = "echo; echo after; exec sleep 1000"\n')
+    path = write_config(tmp_path, cfg)
+    with Run(["run", "-c", path], pid1=pid1) as r:
+        r.out.wait_for(r"^blank \| after$", 10)
+        res = subprocess.run([BIN, "logs", "--socket", str(sock), "blank"], capture_output=True,
+                             text=True, timeout=10)
+        assert res.returncode == 0, res.stderr
+        assert res.stdout.splitlines()[-2:] == ["blank | ", "blank | after"], res.stdout
+        r.signal(signal.SIGTERM)
+        assert r.wait(15) == 0, r.err.text()
+    assert "blank | " in r.out.text().splitlines()

@@ -34,6 +34,20 @@ TEST(LogRing, KeepsTheLastThousandLines) {
     EXPECT_EQ(text, "line 2499");
 }
 
+TEST(LogRing, AnEmptyFirstLineIsKept) {
+    // A service whose first output is "\n": nothing allocated yet, and an
+    // empty line must neither divide by the zero capacity nor be lost.
+    LogRing r;
+    r.append(0, "");
+    r.append(1, "after");
+    ASSERT_EQ(r.end() - r.begin(), 2u);
+    std::string text;
+    r.text(r.begin(), text);
+    EXPECT_EQ(text, "");
+    r.text(r.begin() + 1, text);
+    EXPECT_EQ(text, "after");
+}
+
 TEST(LogRing, KeepsAtMostOneMebibyte) {
     LogRing r;
     const std::string line(10000, 'x');
