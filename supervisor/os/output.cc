@@ -21,6 +21,7 @@
 #include <array>
 #include <cerrno>
 #include <string_view>
+#include <unordered_map>
 
 #include "line_buffer.h"
 #include "log_ring.h"
@@ -56,6 +57,7 @@ struct Output::Impl {
         std::size_t index = 0;
         OutputSink* sink = nullptr;
         int fd = -1;
+        std::size_t slot = 0;  // its place in `pipes`
         LineBuffer lines;
         ev_io readable;
     };
@@ -78,6 +80,9 @@ struct Output::Impl {
     std::array<std::unique_ptr<OutputSink>, 2> sinks;  // owned: stdout, stderr (may be null)
     std::array<OutputSink*, 2> sink_for{};             // [0] stdout, [1] stderr (maybe shared)
     std::vector<std::unique_ptr<Pipe>> pipes;
+    // The pipes of each service index: an exit reads its service's pipes
+    // without a walk over everybody's.
+    std::unordered_map<std::size_t, std::vector<Pipe*>> by_index;
     std::unique_ptr<char[]> buf{new char[kReadSize]};
     bool finished = false;
     LogStore* store = nullptr;
@@ -160,9 +165,21 @@ void Output::Impl::close_pipe(Pipe& p) {
     p.lines.finish([&](std::string_view line) { emit(p, line); });
     ev_io_stop(loop, &p.readable);
     ::close(p.fd);
-    auto it =
-        std::find_if(pipes.begin(), pipes.end(), [&](const auto& q) { return q.get() == &p; });
-    if (it != pipes.end()) pipes.erase(it);  // p is gone from here on
+    auto mine = by_index.find(p.index);
+    if (mine != by_index.end()) {
+        auto& v = mine->second;
+        v.erase(std::remove(v.begin(), v.end(), &p), v.end());
+        if (v.empty()) by_index.erase(mine);
+    }
+    // Swap with the last and pop: O(1), and the order of `pipes` means nothing.
+    const std::size_t slot = p.slot;
+    if (slot < pipes.size() && pipes[slot].get() == &p) {
+        if (slot + 1 != pipes.size()) {
+            pipes[slot] = std::move(pipes.back());
+            pipes[slot]->slot = slot;
+        }
+        pipes.pop_back();  // p is gone from here on
+    }
 }
 
 void Output::Impl::set_paused(const OutputSink* sink, bool paused) {
@@ -199,6 +216,7 @@ Output::~Output() {
         ::close(p->fd);
     }
     m.pipes.clear();
+    m.by_index.clear();
 }
 
 void Output::keep_lines(LogStore* store, std::function<void()> on_lines) {
@@ -225,10 +243,10 @@ void Output::attach(std::size_t index, int stdout_fd, int stderr_fd) {
     for (int i = 0; i < 2; ++i) {
         const int fd = fds[i];
         if (fd < 0) continue;
-        const int flags = ::fcntl(fd, F_GETFL);
         // The read end is ours alone (the child holds the write end), so
-        // making it non-blocking affects nobody else.
-        if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+        // making it non-blocking affects nobody else; it has no other status
+        // flag to keep (F_SETFL ignores the access mode).
+        if (::fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
             ::close(fd);
             continue;
         }
@@ -240,6 +258,8 @@ void Output::attach(std::size_t index, int stdout_fd, int stderr_fd) {
         ev_io_init(&p->readable, Impl::on_pipe_readable, fd, EV_READ);
         p->readable.data = p.get();
         if (!p->sink->paused()) ev_io_start(m.loop, &p->readable);
+        p->slot = m.pipes.size();
+        m.by_index[index].push_back(p.get());
         m.pipes.push_back(std::move(p));
     }
 }
@@ -252,8 +272,9 @@ void Output::set_shared_destinations(bool shared) {
 void Output::read_available(std::size_t index) {
     Impl& m = *impl_;
     std::vector<Impl::Pipe*> mine;
-    for (auto& p : m.pipes)
-        if (p->index == index && !p->sink->paused()) mine.push_back(p.get());
+    if (auto it = m.by_index.find(index); it != m.by_index.end())
+        for (Impl::Pipe* p : it->second)
+            if (!p->sink->paused()) mine.push_back(p);
     // A bounded number of reads: a grandchild that keeps writing must not
     // hold up the exit report; the loop reads the rest as usual.
     for (Impl::Pipe* p : mine) {
@@ -278,8 +299,16 @@ void Output::own_line(std::string line) {
     sink.append(line);
     if (m.finished) {
         sink.flush_blocking();  // the loop is over: nobody would write it later
-    } else {
+    } else if (own_held_ == 0) {
         sink.pump();
+    }
+}
+
+void Output::release_own_lines() {
+    if (own_held_ > 0 && --own_held_ == 0) {
+        Impl& m = *impl_;
+        OutputSink& sink = *m.sink_for[1];
+        if (!sink.broken()) sink.pump();
     }
 }
 

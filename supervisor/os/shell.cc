@@ -175,10 +175,11 @@ void Shell::notify(const std::string& service, bool ready,
 
 Shell::Batch::~Batch() {
     try {
-        supervisor_.end_batch();
+        shell_.supervisor_.end_batch();
     } catch (...) {
         oops("settling a batch of events");
     }
+    shell_.output_.release_own_lines();
 }
 
 // Tells the core how the execs went, in spawn order; what that starts
@@ -189,7 +190,7 @@ void Shell::deliver_exec_news() {
     while (!exec_news_.empty()) {
         std::vector<ExecNews> news;
         news.swap(exec_news_);
-        Batch batch(supervisor_);
+        Batch batch(*this);
         for (const ExecNews& n : news) supervisor_.on_exec_result(n.pid, n.result);
     }
     ev_prepare_stop(loop_, &exec_news_watcher_);
@@ -239,6 +240,7 @@ void Shell::on_signals_cb(struct ev_loop*, ev_io* w, int) noexcept {
 
 void Shell::deliver_signal(int sig) noexcept {
     try {
+        Batch batch(*this);  // a shutdown's first round: every "stopping" in one write
         const bool reloads = config_.supervisor.sighup == SighupAction::Reload;
         if (signal_action(sig, options_.mode, ::getpid() == 1, reloads) == SignalAction::Reload)
             reload_on_signal();
@@ -270,7 +272,7 @@ void Shell::reap_children() {
         // them is worked out once (a batch), the timer re-armed once.
         int status = 0;
         pid_t pid;
-        Batch batch(supervisor_);
+        Batch batch(*this);
         while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) child_exited(pid, status);
     } catch (...) {
         oops("handling a child's exit");

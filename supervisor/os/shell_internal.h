@@ -76,16 +76,20 @@ class Shell final : public SysHooks,
     void notify(const std::string& service, bool ready,
                 const std::optional<std::string>& status) override;
 
-    // Supervisor::begin_batch() ... end_batch(), whatever happens between.
+    // Supervisor::begin_batch() ... end_batch(), whatever happens between,
+    // with our own messages written once at the end.
     class Batch {
       public:
-        explicit Batch(Supervisor& s) : supervisor_(s) { s.begin_batch(); }
+        explicit Batch(Shell& s) : shell_(s) {
+            s.output_.hold_own_lines();
+            s.supervisor_.begin_batch();
+        }
         ~Batch();
         Batch(const Batch&) = delete;
         Batch& operator=(const Batch&) = delete;
 
       private:
-        Supervisor& supervisor_;
+        Shell& shell_;
     };
     void deliver_exec_news();
     void child_exited(pid_t pid, int wait_status);
