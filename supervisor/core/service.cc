@@ -110,6 +110,7 @@ void Service::start(TimePoint now) {
         // a broken definition: the restart policy decides, as for a crash.
         // (An unknown user or a missing /dev/null will not fix itself.)
         if (transient_spawn_error(r.error) && config_.restart != RestartPolicy::Never) {
+            started_at_ = now;  // a run of no uptime: the back-off keeps growing
             ended_naturally(now, ExitStatus::exited(kSpawnFailedStatus));
             return;
         }

@@ -315,6 +315,28 @@ TEST(Hardening, ATransientSpawnFailureFollowsTheRestartPolicy) {
         h.fire_next_deadline();
         EXPECT_EQ(h.state("api"), ServiceState::Starting);
     }
+    // Attempt after attempt, the back-off grows as for a crash loop, even
+    // long after the last good run (which would otherwise reset it).
+    {
+        ConfigBuilder b;
+        b.add("api").restart = RestartPolicy::Always;
+        Harness h(b.config);
+        h.sup.start();
+        h.exec_ok("api");
+        h.advance(std::chrono::minutes(5));  // a long good run
+        h.exit("api", 1);
+        std::vector<Duration> delays;
+        for (int i = 0; i < 4; ++i) {
+            h.sys.fail_next_spawn_errno = EMFILE;
+            h.fire_next_deadline();
+            ASSERT_EQ(h.state("api"), ServiceState::Backoff);
+            delays.push_back(
+                std::chrono::duration_cast<Duration>(*h.sup.next_deadline() - h.sys.now()));
+        }
+        // 100 ms after the crash (the good run reset it), then doubling.
+        EXPECT_EQ(delays, (std::vector<Duration>{Duration(200), Duration(400), Duration(800),
+                                                 Duration(1600)}));
+    }
     // Never restarted: failed at once, as before; so is a lasting cause.
     ConfigBuilder b;
     b.add("api");
