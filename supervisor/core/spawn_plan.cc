@@ -1,7 +1,8 @@
 // Spawn plans: see spawn_plan.h.
 #include "spawn_plan.h"
 
-#include <map>
+#include <algorithm>
+#include <string_view>
 
 namespace sv {
 
@@ -17,30 +18,81 @@ std::string_view key_of(std::string_view entry) {
 
 }  // namespace
 
+namespace {
+
+// The environment as "KEY=VALUE" strings sorted by key, one per key. Built
+// in place in the vector (the base is usually sorted already: one copy per
+// variable and a binary search per override) rather than through a map,
+// since every service's plan is built at each start and reload.
+class EnvBuilder {
+  public:
+    explicit EnvBuilder(const std::vector<std::string>& base) {
+        vars_.reserve(base.size() + 8);
+        for (const std::string& e : base)
+            if (e.find('=') != std::string::npos) vars_.push_back(e);
+        const auto by_key = [](const std::string& a, const std::string& b) {
+            return key_of(a) < key_of(b);
+        };
+        if (!std::is_sorted(vars_.begin(), vars_.end(), by_key))
+            std::stable_sort(vars_.begin(), vars_.end(), by_key);
+        // One per key, the last one given winning (as with setenv in order).
+        std::vector<std::string> unique;
+        unique.reserve(vars_.size());
+        for (std::string& e : vars_) {
+            if (!unique.empty() && key_of(unique.back()) == key_of(e))
+                unique.back() = std::move(e);
+            else
+                unique.push_back(std::move(e));
+        }
+        vars_.swap(unique);
+    }
+
+    void set(std::string_view key, std::string_view value) {
+        auto it = find(key);
+        std::string entry;
+        entry.reserve(key.size() + 1 + value.size());
+        entry.append(key).append("=").append(value);
+        if (it != vars_.end() && key_of(*it) == key)
+            *it = std::move(entry);
+        else
+            vars_.insert(it, std::move(entry));
+    }
+
+    void erase(std::string_view key) {
+        auto it = find(key);
+        if (it != vars_.end() && key_of(*it) == key) vars_.erase(it);
+    }
+
+    std::vector<std::string> take() { return std::move(vars_); }
+
+  private:
+    std::vector<std::string>::iterator find(std::string_view key) {
+        return std::lower_bound(
+            vars_.begin(), vars_.end(), key,
+            [](const std::string& e, std::string_view k) { return key_of(e) < k; });
+    }
+
+    std::vector<std::string> vars_;
+};
+
+}  // namespace
+
 std::vector<std::string> build_environment(
     const std::vector<std::string>& base, const Identity& identity,
     const std::string& notify_socket, const std::vector<std::pair<std::string, std::string>>& env,
     const std::vector<std::pair<std::string, std::string>>& env_file_vars) {
-    std::map<std::string, std::string, std::less<>> vars;
-    for (const std::string& e : base) {
-        const std::size_t eq = e.find('=');
-        if (eq == std::string::npos) continue;
-        vars.insert_or_assign(e.substr(0, eq), e.substr(eq + 1));
-    }
+    EnvBuilder vars(base);
     // Never leak the NOTIFY_SOCKET of whoever started us to a service.
     vars.erase("NOTIFY_SOCKET");
     if (identity.set_user && !identity.name.empty()) {
-        vars["USER"] = identity.name;
-        vars["LOGNAME"] = identity.name;
-        vars["HOME"] = identity.home;
+        vars.set("USER", identity.name);
+        vars.set("LOGNAME", identity.name);
+        vars.set("HOME", identity.home);
     }
-    for (const auto& [k, v] : env_file_vars) vars[k] = v;
-    if (!notify_socket.empty()) vars["NOTIFY_SOCKET"] = notify_socket;
-    for (const auto& [k, v] : env) vars[k] = v;
-    std::vector<std::string> out;
-    out.reserve(vars.size());
-    for (const auto& [k, v] : vars) out.push_back(k + "=" + v);
-    return out;
+    for (const auto& [k, v] : env_file_vars) vars.set(k, v);
+    if (!notify_socket.empty()) vars.set("NOTIFY_SOCKET", notify_socket);
+    for (const auto& [k, v] : env) vars.set(k, v);
+    return vars.take();
 }
 
 std::optional<std::string_view> env_value(const std::vector<std::string>& env,

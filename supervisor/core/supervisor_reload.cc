@@ -7,6 +7,8 @@
 // identity, limits, …), so that an edit to an env file or to /etc/passwd
 // counts too.
 #include <algorithm>
+#include <string>
+#include <unordered_map>
 
 #include "supervisor.h"
 
@@ -39,12 +41,17 @@ bool Supervisor::reload(const Config& config, const RunContext& context, ReloadS
     std::vector<Service> leaving;  // removed ones (and ones still leaving from before)
     current.reserve(config.services.size());
     std::vector<bool> taken(services_.size(), false);
+    // The services of the running configuration by name (unique there; the
+    // ones still leaving from an earlier reload sit past graph_.size()).
+    std::unordered_map<std::string, std::size_t> running;  // copies: entries move below
+    for (std::size_t k = 0; k < graph_.size() && k < services_.size(); ++k)
+        running.emplace(services_[k].name(), k);
     for (std::size_t i = 0; i < config.services.size(); ++i) {
         const ServiceConfig& cfg = config.services[i];
         SpawnPlan plan = plan_service(cfg, context, i, single);
         std::size_t old = services_.size();
-        for (std::size_t k = 0; k < graph_.size() && k < services_.size(); ++k)
-            if (!taken[k] && services_[k].name() == cfg.name) old = k;
+        if (auto it = running.find(cfg.name); it != running.end() && !taken[it->second])
+            old = it->second;
         if (old == services_.size()) {
             current.emplace_back(next_id_++, cfg, std::move(plan), sys_, log_);
             summary.added.push_back(cfg.name);

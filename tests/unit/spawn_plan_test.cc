@@ -86,6 +86,14 @@ TEST(BuildEnvironment, SortedByKey) {
     EXPECT_EQ(env, (Env{"A=4", "A-B=2", "M=3", "Z=1"}));
 }
 
+TEST(BuildEnvironment, ADuplicatedBaseKeyKeepsTheLastAndServiceKeysSortIn) {
+    // "A-B" sorts before "A=" character by character but after "A" by key:
+    // the order is by key, as the map it replaced kept it.
+    EXPECT_EQ(build_environment({"B=1", "A=first", "C=3", "A=last"}, Identity{}, "",
+                                {{"AB", "x"}, {"A-B", "y"}, {"0", "z"}}),
+              (Env{"0=z", "A=last", "A-B=y", "AB=x", "B=1", "C=3"}));
+}
+
 TEST(BuildEnvironment, EntriesWithoutEqualsAreDropped) {
     EXPECT_EQ(build_environment({"JUNK", "A=1", "EMPTY="}, Identity{}, "", {}),
               (Env{"A=1", "EMPTY="}));
