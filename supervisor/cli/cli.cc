@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include "address.h"
 #include "signals.h"
 #include "usage.h"
 
@@ -113,6 +114,13 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
         } else if (a == "--health-listen") {
             allowed(a, {Subcommand::Run});
             o.health_listen = take();
+            // Checked as health_listen in a file is: a bad one is a usage
+            // error before anything starts, not an endpoint quietly off.
+            if (!o.health_listen->empty() &&
+                !parse_host_port(*o.health_listen,
+                                 {.allow_empty_host = true, .allow_port_zero = true}))
+                throw UsageError("--health-listen: invalid address '" + *o.health_listen +
+                                 "' (expected HOST:PORT, such as 127.0.0.1:9180, or \"\" for off)");
         } else if (a == "--log-format") {
             allowed(a, {Subcommand::Run});
             std::string v = take();
@@ -193,8 +201,11 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
                              (o.command == Subcommand::Run ? " (put the command after --)" : ""));
         }
     }
-    if (saw_separator && o.command_argv.empty()) throw UsageError("'run --' needs a COMMAND");
-    if (!saw_separator && (o.grace || o.stop_signal))
+    // `run -c FILE --` with nothing after it is the services alone: an
+    // ENTRYPOINT [..., "--"] in an image whose CMD is empty.
+    if (saw_separator && o.command_argv.empty() && o.config_path.empty())
+        throw UsageError("'run --' needs a COMMAND");
+    if (o.command_argv.empty() && (o.grace || o.stop_signal))
         throw UsageError("--grace and --stop-signal go with 'run -- COMMAND'");
     if ((o.command == Subcommand::Status || o.command == Subcommand::Probe) && !o.addr.empty() &&
         !o.config_path.empty())

@@ -74,7 +74,8 @@ Graph::Graph(const Config& config) {
             const std::string& name = s.depends_on[k];
             if (name == s.name)
                 throw ConfigError(config.file, dependency_pos(s, k),
-                                  "service '" + s.name + "' depends on itself");
+                                  "dependency cycle: " + s.name + " -> " + s.name + " (service '" +
+                                      s.name + "' depends on itself)");
             int j = config.find(name);
             if (j < 0) {
                 std::vector<std::string_view> others;

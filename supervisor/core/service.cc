@@ -21,9 +21,10 @@ namespace {
 constexpr Duration kBackoffResetUptime{60000};
 
 // The floor of the back-off: even `restart_delay = "0s"` waits this long
-// between two runs, so a service that fails at once cannot make the
-// supervisor fork in a tight loop (systemd's RestartSec default too).
-constexpr Duration kMinRestartDelay{100};
+// between two runs (100 forks a second at most, and the doubling soon makes
+// it far fewer), so a service that fails at once cannot make the supervisor
+// fork in a tight loop. A delay written above it is kept as written.
+constexpr Duration kMinRestartDelay{10};
 
 // The status a run that could not be spawned counts as, for the restart
 // policy: a failure, as a shell's 127.

@@ -8,24 +8,7 @@ namespace sv {
 namespace {
 
 bool never_caught(int sig) {
-    switch (sig) {
-        case SIGKILL:
-        case SIGSTOP:
-        case SIGCHLD:
-        case SIGPIPE:
-        case SIGSEGV:
-        case SIGBUS:
-        case SIGILL:
-        case SIGFPE:
-        case SIGTRAP:
-        case SIGSYS:
-        case SIGABRT:
-        case SIGTTIN:
-        case SIGTTOU:
-            return true;
-        default:
-            return false;
-    }
+    return sig == SIGKILL || sig == SIGSTOP || sig == SIGCHLD;
 }
 
 bool manager_stop(int sig) {
@@ -52,13 +35,13 @@ SignalAction signal_action(int sig, RunMode mode, bool pid1, bool sighup_reloads
     }
 }
 
-std::vector<int> watched_signals(RunMode mode) {
+std::vector<int> watched_signals(RunMode mode, bool pid1) {
     std::vector<int> out;
     for (int sig = 1; sig < NSIG; ++sig) {
         if (never_caught(sig)) continue;
         // glibc keeps the first two real-time signals for its threads.
         if (sig > SIGSYS && sig < SIGRTMIN) continue;
-        if (mode == RunMode::Config && (sig == SIGTSTP || sig == SIGCONT)) continue;
+        if (mode == RunMode::Config && !pid1 && (sig == SIGTSTP || sig == SIGCONT)) continue;
         out.push_back(sig);
     }
     return out;

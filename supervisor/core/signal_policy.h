@@ -15,12 +15,15 @@
 //                             second one is forwarded like the first
 //   PWR, RTMIN+3 as PID 1     graceful shutdown (the command's stop signal)
 //   every other catchable one forwarded to the command's group
-// Never caught, in either mode: KILL and STOP (cannot be), CHLD (reaping),
-// PIPE (ignored, so a write to a closed pipe fails with EPIPE instead),
-// the synchronous faults (SEGV BUS ILL FPE TRAP SYS ABRT: a handler that
-// returns would fault again), and TTIN/TTOU (job control of our own
-// terminal use). In configuration mode TSTP and CONT keep their defaults,
-// so Ctrl+Z suspends a developer's `supervisor run` as it would any program.
+// Watched in both modes: every signal but KILL and STOP (they cannot be)
+// and CHLD (the shell reaps on it). The signals are blocked and read from a
+// signalfd, so none is ever fatal or lost: a real fault of our own (SEGV,
+// BUS, ...) is still delivered by the kernel, which unblocks it to do so;
+// our own EPIPE's SIGPIPE is recognised and dropped by the shell; and with
+// TTIN/TTOU blocked the kernel lets our terminal writes through instead of
+// stopping us. TSTP and CONT keep their defaults in configuration mode
+// unless we are PID 1 (where a default action would make them vanish), so
+// Ctrl+Z suspends a developer's `supervisor run` as it would any program.
 #pragma once
 
 #include <vector>
@@ -41,7 +44,8 @@ enum class SignalAction {
 
 SignalAction signal_action(int sig, RunMode mode, bool pid1, bool sighup_reloads = false);
 
-// Every signal the shell watches in `mode`, in increasing order.
-std::vector<int> watched_signals(RunMode mode);
+// Every signal the shell watches in `mode`, in increasing order (SIGCHLD,
+// which it watches for reaping, is not among them).
+std::vector<int> watched_signals(RunMode mode, bool pid1);
 
 }  // namespace sv

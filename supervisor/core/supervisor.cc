@@ -202,7 +202,11 @@ void Supervisor::on_stop_signal(int sig) {
     } else if (phase_ == Phase::Done) {
         return;
     } else if (mode_ == RunMode::SingleCommand) {
-        forward(sig);  // as tini: a second one goes to the command like the first
+        // As tini: a second one goes to the command like the first, with
+        // --stop-signal standing in for SIGTERM (and the managers' signals)
+        // again; SIGINT stays SIGINT.
+        const int stop = services_.empty() ? SIGTERM : services_[0].config().stop_signal;
+        forward(sig == SIGINT ? SIGINT : stop);
     } else if (sig == SIGINT) {
         log_.log(Level::Warn, "", "kill", "second SIGINT: killing everything now");
         kill_everything(now);

@@ -24,11 +24,20 @@ namespace sv {
 
 namespace {
 
+// The SIGPIPE the kernel raises when one of our own writes meets a closed
+// pipe: it comes "from" us (SI_USER with our pid), and the write has failed
+// with EPIPE already; nobody sent it, so it is neither news nor forwarded.
+bool self_inflicted(const signalfd_siginfo& info) {
+    return info.ssi_signo == SIGPIPE && info.ssi_code == SI_USER &&
+           static_cast<pid_t>(info.ssi_pid) == ::getpid();
+}
+
 // The signals the shell watches in `mode` (core/signal_policy.h), and CHLD.
 sigset_t handled_signal_set(RunMode mode) {
+    const bool pid1 = ::getpid() == 1;
     sigset_t set;
     sigemptyset(&set);
-    for (int sig : watched_signals(mode)) sigaddset(&set, sig);
+    for (int sig : watched_signals(mode, pid1)) sigaddset(&set, sig);
     sigaddset(&set, SIGCHLD);
     return set;
 }
@@ -230,7 +239,7 @@ void Shell::on_signals_cb(struct ev_loop*, ev_io* w, int) noexcept {
             const int sig = static_cast<int>(info[k].ssi_signo);
             if (sig == SIGCHLD)
                 children = true;
-            else
+            else if (!self_inflicted(info[k]))
                 self->deliver_signal(sig);
         }
         if (count < std::size(info)) break;

@@ -237,7 +237,7 @@ command = ["{CATCHER}", "{events}", "steady"]
         assert r.wait(10) == 0, r.err.text()
     runs = [int(e[2]) / 1e9 for e in read_events(events) if e[:2] == ("crashy", "run")]
     gaps = [b - a for a, b in zip(runs, runs[1:])]
-    assert min(gaps) >= 0.09, gaps  # at least the 100 ms floor between two runs
+    assert min(gaps) >= 0.009, gaps  # at least the 10 ms floor between two runs
 
 
 # --- descriptors -------------------------------------------------------------

@@ -644,7 +644,8 @@ TEST(ConfigErrors, DependsOn) {
               "t.toml:5:21: service 'api' depends on unknown service 'dbb' (did you mean 'db'?)");
     EXPECT_EQ(err("depends_on = [\"cache\"]"),
               "t.toml:5:15: service 'api' depends on unknown service 'cache'");
-    EXPECT_EQ(err("depends_on = [\"api\"]"), "t.toml:5:15: service 'api' depends on itself");
+    EXPECT_EQ(err("depends_on = [\"api\"]"),
+              "t.toml:5:15: dependency cycle: api -> api (service 'api' depends on itself)");
 }
 
 TEST(ConfigErrors, Cycle) {

@@ -136,7 +136,8 @@ TEST(GraphCycles, HandBuiltConfigUsesServicePosition) {
 TEST(GraphCycles, UnknownAndSelfDependencies) {
     EXPECT_EQ(error_of(make({"db:0", "api:0:dv"})),
               "mem: service 'api' depends on unknown service 'dv' (did you mean 'db'?)");
-    EXPECT_EQ(error_of(make({"api:0:api"})), "mem: service 'api' depends on itself");
+    EXPECT_EQ(error_of(make({"api:0:api"})),
+              "mem: dependency cycle: api -> api (service 'api' depends on itself)");
 }
 
 TEST(GraphCycles, LongChainIsNotACycle) {

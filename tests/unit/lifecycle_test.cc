@@ -494,6 +494,18 @@ TEST(SingleCommand, ExecFailureGives127Or126) {
     }
 }
 
+TEST(SingleCommand, StopSignalStandsInForEverySigtermNotOnlyTheFirst) {
+    ConfigBuilder b;
+    b.add("cmd").stop_signal = SIGUSR2;  // --stop-signal SIGUSR2
+    Harness h(b.config, RunMode::SingleCommand);
+    h.sup.start();
+    h.exec_ok("cmd");
+    h.sup.on_signal(SIGTERM);
+    h.sup.on_signal(SIGTERM);
+    h.sup.on_signal(SIGINT);
+    EXPECT_EQ(h.sys.signals_to(h.pid("cmd")), (std::vector<int>{SIGUSR2, SIGUSR2, SIGINT}));
+}
+
 TEST(AllEnded, EveryServiceSucceededExitsZero) {
     ConfigBuilder b;
     b.add("job1").type = ServiceType::Oneshot;
