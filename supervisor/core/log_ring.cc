@@ -47,8 +47,10 @@ void LogRing::grow(std::size_t need) {
     for (std::size_t k = 0; k < count_; ++k) {
         Record& r = records_[(first_record_ + k) % kMaxLines];
         const std::size_t first = std::min(r.length, capacity_ - r.offset);
-        std::memcpy(data.get() + at, data_.get() + r.offset, first);
-        std::memcpy(data.get() + at + first, data_.get(), r.length - first);
+        // Empty lines kept before the first allocation have no bytes (and
+        // data_ is still null): nothing to copy, and memcpy() must not see it.
+        if (first > 0) std::memcpy(data.get() + at, data_.get() + r.offset, first);
+        if (r.length > first) std::memcpy(data.get() + at + first, data_.get(), r.length - first);
         r.offset = at;
         at += r.length;
     }
