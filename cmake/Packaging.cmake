@@ -4,22 +4,29 @@
 
 include(GNUInstallDirs)
 
+# --- Size options (every build) --------------------------------------------------
+# toml++ is told to use <charconv> for floats and to leave out its formatters:
+# both otherwise pull in iostreams and the whole std::locale machinery (about
+# 400 KiB), and every build (tests included: PUBLIC) parses with the same
+# code as the shipped one.
+# Section garbage collection drops what nothing calls. A smaller executable
+# is fewer pages to map and fault in at start and to tear down at exit:
+# with both, the Release binary's text went from 1.97 to 1.55 MB and its
+# spawn and SIGTERM -> exit rows gained about 10 % (docs/performance.md).
+target_compile_definitions(supervisor_core PUBLIC TOML_FLOAT_CHARCONV=1 TOML_ENABLE_FORMATTERS=0)
+foreach(t supervisor_core supervisor_os supervisor_cli supervisor_bin)
+  target_compile_options(${t} PRIVATE -ffunction-sections -fdata-sections)
+endforeach()
+target_link_options(supervisor_bin PRIVATE -Wl,--gc-sections)
+
 # --- Static build ------------------------------------------------------------
 # -DSUPERVISOR_STATIC=ON links one self-contained file (glibc static, libev.a,
 # toml++ header-only) for container images and initramfs. Its size matters
-# there, so it also gets section garbage collection and LTO, and toml++ is
-# told to use <charconv> for floats and to leave out its formatters: both
-# otherwise pull in iostreams and the whole std::locale machinery
-# (about 400 KiB). docs/performance.md has the numbers.
+# there most, so it also gets LTO.
 if(SUPERVISOR_STATIC)
-  # Pins NSS to the sources a static glibc has built in (files, dns); see the
-  # file. An object of the executable itself, so the linker always keeps it.
-  target_sources(supervisor_bin PRIVATE ${PROJECT_SOURCE_DIR}/supervisor/os/static_nss.cc)
-  foreach(t supervisor_core supervisor_os supervisor_cli supervisor_bin)
-    target_compile_options(${t} PRIVATE -ffunction-sections -fdata-sections)
-  endforeach()
-  target_compile_definitions(supervisor_core PRIVATE TOML_FLOAT_CHARCONV=1 TOML_ENABLE_FORMATTERS=0)
-  target_link_options(supervisor_bin PRIVATE -Wl,--gc-sections)
+  # Pins NSS to the sources a static glibc has built in (files, dns) before
+  # the first lookup; see supervisor/os/name_service.h.
+  target_compile_definitions(supervisor_os PRIVATE SUPERVISOR_STATIC_NSS=1)
   include(CheckIPOSupported)
   check_ipo_supported(RESULT _sv_ipo OUTPUT _sv_ipo_msg LANGUAGES CXX)
   if(_sv_ipo)

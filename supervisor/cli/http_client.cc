@@ -17,6 +17,7 @@
 
 #include "address.h"
 #include "config_file.h"
+#include "name_service.h"
 
 namespace sv {
 
@@ -156,6 +157,7 @@ std::vector<Candidate> resolve(const HttpTarget& t, std::string& error) {
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_NUMERICSERV;
     addrinfo* res = nullptr;
+    prepare_name_service();
     const int rc = ::getaddrinfo(t.host.c_str(), t.port.c_str(), &hints, &res);
     if (rc != 0) {
         error = rc == EAI_SYSTEM ? std::strerror(errno) : ::gai_strerror(rc);

@@ -6,11 +6,14 @@
 
 #include <vector>
 
+#include "name_service.h"
+
 namespace sv {
 
 namespace {
 
 std::optional<UserEntry> find_user(const std::string& user) {
+    prepare_name_service();
     std::uint32_t number = 0;
     const struct passwd* pw = parse_id(user, &number) == IdParse::Number
                                   ? ::getpwuid(static_cast<uid_t>(number))
@@ -35,6 +38,7 @@ std::optional<UserEntry> find_user(const std::string& user) {
 std::optional<std::uint32_t> find_group(const std::string& group) {
     std::uint32_t number = 0;
     if (parse_id(group, &number) == IdParse::Number) return number;  // needs no entry
+    prepare_name_service();
     const struct group* gr = ::getgrnam(group.c_str());
     if (!gr) return std::nullopt;
     return gr->gr_gid;

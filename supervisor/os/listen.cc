@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "address.h"
+#include "name_service.h"
 
 namespace sv {
 
@@ -28,6 +29,7 @@ Listening listen_tcp(const std::string& address, int backlog) {
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
     addrinfo* res = nullptr;
+    prepare_name_service();
     const int rc = ::getaddrinfo(hp->host.empty() ? nullptr : hp->host.c_str(), hp->port.c_str(),
                                  &hints, &res);
     if (rc != 0) return fail(rc == EAI_SYSTEM ? std::strerror(errno) : ::gai_strerror(rc));

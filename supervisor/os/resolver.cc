@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "name_service.h"
 #include "oops.h"
 
 namespace sv {
@@ -63,6 +64,9 @@ struct Resolver::Channel {
     }
 
     bool init(std::string& error) {
+        // c-ares reads the files itself, but may still ask glibc (a named
+        // service, the local user's files): pin NSS first in a static build.
+        prepare_name_service();
         static const int library = ares_library_init(ARES_LIB_INIT_ALL);
         if (library != ARES_SUCCESS) {
             error = ares_strerror(library);

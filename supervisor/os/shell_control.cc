@@ -9,6 +9,7 @@
 
 #include "config_file.h"
 #include "identity_lookup.h"
+#include "name_service.h"
 #include "shell_internal.h"
 
 extern char** environ;
@@ -27,6 +28,7 @@ std::vector<std::string> current_environment() {
 std::optional<gid_t> group_id(const std::string& group, std::string& error) {
     std::uint32_t number = 0;
     if (parse_id(group, &number) == IdParse::Number) return static_cast<gid_t>(number);
+    prepare_name_service();
     if (const struct group* gr = ::getgrnam(group.c_str())) return gr->gr_gid;
     error = "unknown group '" + group + "'";
     return std::nullopt;

@@ -205,7 +205,7 @@ echo "ok: run -- CMD as PID 1 forwards SIGTERM and returns CMD's status (7)"
 # On the host, not in the chroot: glibc goes on to the next source of the
 # host's nsswitch.conf (Debian: "passwd: files systemd"), and a static
 # program that dlopens libnss_systemd crashes. The static build pins NSS to
-# its built-in sources (supervisor/static_nss.cc), so this is a clean error.
+# its built-in sources (supervisor/os/name_service.cc), so this is a clean error.
 # (Exercises the crash only where such a module is installed.)
 cat > "$work/unknown-user.toml" <<'EOF'
 [supervisor]

@@ -94,6 +94,12 @@ TEST(BuildEnvironment, ADuplicatedBaseKeyKeepsTheLastAndServiceKeysSortIn) {
               (Env{"0=z", "A=last", "A-B=y", "AB=x", "B=1", "C=3"}));
 }
 
+TEST(BuildEnvironment, DuplicatesInAnAlreadySortedBaseKeepTheLast) {
+    // Sorted already (the sort is skipped): duplicates are still folded.
+    EXPECT_EQ(build_environment({"A=1", "A=2", "A=3", "B=x", "B=y"}, Identity{}, "", {}),
+              (Env{"A=3", "B=y"}));
+}
+
 TEST(BuildEnvironment, EntriesWithoutEqualsAreDropped) {
     EXPECT_EQ(build_environment({"JUNK", "A=1", "EMPTY="}, Identity{}, "", {}),
               (Env{"A=1", "EMPTY="}));
