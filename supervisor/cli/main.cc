@@ -54,8 +54,13 @@ int main(int argc, char** argv) {
                 return sv::run_status(opts);
             case sv::Subcommand::Probe:
                 return sv::run_probe(opts);
-            case sv::Subcommand::Run:
-                return sv::run_run(opts);
+            case sv::Subcommand::Run: {
+                // Nothing left for exit() to do but free memory: see
+                // run_on_loop() in os/shell.h.
+                const int code = sv::run_run(opts);
+                std::fflush(nullptr);
+                ::_exit(code);
+            }
             case sv::Subcommand::Start:
             case sv::Subcommand::Stop:
             case sv::Subcommand::Restart:

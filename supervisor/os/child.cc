@@ -61,7 +61,10 @@ Prepared prepare(const SpawnPlan& plan) {
         rl.rlim_max = l.hard == kUnlimited ? RLIM_INFINITY : static_cast<rlim_t>(l.hard);
         p.limits.emplace_back(rlimit_resource(l.resource), rl);
     }
-    const long open_max = ::sysconf(_SC_OPEN_MAX);
+    // Once: a system call per spawn otherwise, for a fallback this kernel
+    // may never take. Our own limit is raised before the first spawn
+    // (os/rlimits.h) and never changes after.
+    static const long open_max = ::sysconf(_SC_OPEN_MAX);
     p.max_fd = open_max > 0 ? static_cast<int>(std::min(open_max, 65536L)) : 1024;
     return p;
 }

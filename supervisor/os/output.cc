@@ -67,6 +67,10 @@ struct Output::Impl {
     static void on_pipe_readable(struct ev_loop*, ev_io* w, int) noexcept;
 
     void read_pipe(Pipe& p);
+    // Writes what `sink` holds now, unless own lines are held (a batch of
+    // events: release_own_lines() writes it all at once) and it holds less
+    // than one batch's worth.
+    void pump(OutputSink& sink);
     void drain_for_finish(Pipe& p);
     void close_pipe(Pipe& p);  // emits the partial line, closes the fd, erases p
     void emit(const Pipe& p, std::string_view line);
@@ -85,6 +89,7 @@ struct Output::Impl {
     std::unordered_map<std::size_t, std::vector<Pipe*>> by_index;
     std::unique_ptr<char[]> buf{new char[kReadSize]};
     bool finished = false;
+    int held = 0;  // hold_own_lines() depth
     LogStore* store = nullptr;
     std::function<void()> on_lines;
 };
@@ -148,7 +153,7 @@ void Output::Impl::read_pipe(Pipe& p) {
                              [&](std::string_view line) { sink.append(pre, line, "\n"); });
             }
         }
-        sink.pump();
+        pump(sink);
         if (on_lines) on_lines();
         return;
     }
@@ -157,8 +162,16 @@ void Output::Impl::read_pipe(Pipe& p) {
     // EOF: there is nothing else we could do with the pipe.
     OutputSink* sink = p.sink;
     close_pipe(p);
-    sink->pump();
+    pump(*sink);
     if (on_lines) on_lines();
+}
+
+void Output::Impl::pump(OutputSink& sink) {
+    // Without this, a batch of 500 exits was still 500 writes: reading each
+    // service's last words (and its pipes' EOF) wrote out the sink, own
+    // lines queued so far included.
+    if (held > 0 && sink.queued() < kQueueBound) return;
+    sink.pump();
 }
 
 void Output::Impl::close_pipe(Pipe& p) {
@@ -299,17 +312,20 @@ void Output::own_line(std::string line) {
     sink.append(line);
     if (m.finished) {
         sink.flush_blocking();  // the loop is over: nobody would write it later
-    } else if (own_held_ == 0) {
+    } else if (m.held == 0) {
         sink.pump();
     }
 }
 
+void Output::hold_own_lines() {
+    ++impl_->held;
+}
+
 void Output::release_own_lines() {
-    if (own_held_ > 0 && --own_held_ == 0) {
-        Impl& m = *impl_;
-        OutputSink& sink = *m.sink_for[1];
-        if (!sink.broken()) sink.pump();
-    }
+    Impl& m = *impl_;
+    if (m.held > 0 && --m.held == 0)
+        for (auto& s : m.sinks)
+            if (s && !s->broken()) s->pump();
 }
 
 void Output::finish() {

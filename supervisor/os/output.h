@@ -59,9 +59,10 @@ class Output {
     // One of the supervisor's own lines (ending in '\n') for stderr.
     void own_line(std::string line);
     // Between hold_own_lines() and release_own_lines() (nested: counted)
-    // own lines are queued without a write each: 500 services stopping are
-    // one write of 500 lines, not 500 writes. Release writes what it can.
-    void hold_own_lines() { ++own_held_; }
+    // own lines, and service lines read meanwhile, are queued without a
+    // write each (up to a bound): 500 services stopping are one write of
+    // 500 lines, not 500 writes. Release writes what it can.
+    void hold_own_lines();
     void release_own_lines();
 
     // Before exit: read every pipe until EOF or until it would block, emit
@@ -69,7 +70,6 @@ class Output {
     void finish();
 
   private:
-    int own_held_ = 0;
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

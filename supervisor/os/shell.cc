@@ -315,8 +315,9 @@ void block_handled_signals(RunMode mode) {
 }
 
 int run_on_loop(struct ev_loop* loop, Config config, ShellOptions options) {
-    Shell shell(loop, std::move(config), std::move(options));
-    return shell.run();
+    // Never destroyed: the process ends right after (os/shell.h).
+    Shell* shell = new Shell(loop, std::move(config), std::move(options));
+    return shell->run();
 }
 
 }  // namespace sv
