@@ -23,32 +23,12 @@ namespace {
 // The environment as "KEY=VALUE" strings sorted by key, one per key. Built
 // in place in the vector (one copy per variable and a binary search per
 // override) rather than through a map, since every service's plan is built
-// at each start and reload. The base (environ, in whatever order the parent
-// left it) is sorted through small (key, index) records: sorting the strings
-// themselves cost a third of the instructions from exec to the first spawn.
+// at each start and reload.
 class EnvBuilder {
   public:
-    explicit EnvBuilder(const std::vector<std::string>& base) {
-        struct Entry {
-            std::string_view key;
-            std::size_t index;
-        };
-        std::vector<Entry> entries;
-        entries.reserve(base.size());
-        for (std::size_t i = 0; i < base.size(); ++i) {
-            const std::size_t eq = base[i].find('=');
-            if (eq != std::string::npos)
-                entries.push_back({std::string_view(base[i]).substr(0, eq), i});
-        }
-        const auto by_key = [](const Entry& a, const Entry& b) { return a.key < b.key; };
-        if (!std::is_sorted(entries.begin(), entries.end(), by_key))
-            std::stable_sort(entries.begin(), entries.end(), by_key);
-        // One per key, the last one given winning (as with setenv in order):
-        // after a stable sort that is the last of each run of equal keys.
-        vars_.reserve(entries.size() + 8);
-        for (std::size_t k = 0; k < entries.size(); ++k)
-            if (k + 1 == entries.size() || entries[k + 1].key != entries[k].key)
-                vars_.push_back(base[entries[k].index]);
+    explicit EnvBuilder(const std::vector<std::string>& base)
+        : vars_(normalized_environment(base)) {
+        vars_.reserve(vars_.size() + 8);
     }
 
     void set(std::string_view key, std::string_view value) {
@@ -80,6 +60,33 @@ class EnvBuilder {
 };
 
 }  // namespace
+
+std::vector<std::string> normalized_environment(const std::vector<std::string>& env) {
+    // Sorted through small (key, index) records: sorting the strings
+    // themselves cost a third of the instructions from exec to the first
+    // spawn. Already sorted (a RunContext's base_env): no sort at all.
+    struct Entry {
+        std::string_view key;
+        std::size_t index;
+    };
+    std::vector<Entry> entries;
+    entries.reserve(env.size());
+    for (std::size_t i = 0; i < env.size(); ++i) {
+        const std::size_t eq = env[i].find('=');
+        if (eq != std::string::npos) entries.push_back({std::string_view(env[i]).substr(0, eq), i});
+    }
+    const auto by_key = [](const Entry& a, const Entry& b) { return a.key < b.key; };
+    if (!std::is_sorted(entries.begin(), entries.end(), by_key))
+        std::stable_sort(entries.begin(), entries.end(), by_key);
+    // One per key, the last one given winning (as with setenv in order):
+    // after a stable sort that is the last of each run of equal keys.
+    std::vector<std::string> out;
+    out.reserve(entries.size());
+    for (std::size_t k = 0; k < entries.size(); ++k)
+        if (k + 1 == entries.size() || entries[k + 1].key != entries[k].key)
+            out.push_back(env[entries[k].index]);
+    return out;
+}
 
 std::vector<std::string> build_environment(
     const std::vector<std::string>& base, const Identity& identity,

@@ -40,7 +40,7 @@ RunContext Shell::make_context(const Config& config) {
     RunContext c;
     c.inherited_limits = options_.inherited_limits;
     c.pid1 = ::getpid() == 1;
-    c.base_env = current_environment();
+    c.base_env = normalized_environment(current_environment());
     c.setups.resize(config.services.size());
     for (std::size_t i = 0; i < config.services.size(); ++i) {
         const ServiceConfig& s = config.services[i];

@@ -100,6 +100,14 @@ TEST(BuildEnvironment, DuplicatesInAnAlreadySortedBaseKeepTheLast) {
               (Env{"A=3", "B=y"}));
 }
 
+TEST(NormalizedEnvironment, SortedOnePerKeyTheLastWinsAndNotifySocketKept) {
+    // The run's base: normalized once, filtered per service later.
+    const Env base = normalized_environment({"Z=1", "NOTIFY_SOCKET=/n", "A=x", "JUNK", "A=y"});
+    EXPECT_EQ(base, (Env{"A=y", "NOTIFY_SOCKET=/n", "Z=1"}));
+    EXPECT_EQ(normalized_environment(base), base);
+    EXPECT_EQ(build_environment(base, Identity{}, "", {}), (Env{"A=y", "Z=1"}));
+}
+
 TEST(BuildEnvironment, EntriesWithoutEqualsAreDropped) {
     EXPECT_EQ(build_environment({"JUNK", "A=1", "EMPTY="}, Identity{}, "", {}),
               (Env{"A=1", "EMPTY="}));
