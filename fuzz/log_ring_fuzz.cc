@@ -5,7 +5,8 @@
 // LogStore; LogCursors read it now and then. Checked after every step: the
 // lines the LineBuffer hands out are the model's (split at '\n', pieces of
 // at most kMaxLine), and each ring holds exactly the model's last lines
-// (at most kMaxLines of them, at most kMaxBytes of text, longer lines cut).
+// (at least the last kMaxLines of them or kMaxBytes of text, whichever is
+// less, and not a line more; longer lines cut).
 // An empty line first once crashed the supervisor here (a division by the
 // ring's zero capacity): lines of every length, 0 included, are common.
 #include <cstddef>
@@ -27,8 +28,9 @@ struct Model {
 
     void append(std::string line) {
         if (line.size() > sv::LogRing::kMaxBytes) line.resize(sv::LogRing::kMaxBytes);
-        while (!lines.empty() && (lines.size() == sv::LogRing::kMaxLines ||
-                                  bytes + line.size() > sv::LogRing::kMaxBytes)) {
+        while (!lines.empty() &&
+               (lines.size() == sv::LogRing::kMaxLines ||
+                bytes - lines.front().size() + line.size() >= sv::LogRing::kMaxBytes)) {
             bytes -= lines.front().size();
             lines.pop_front();
         }

@@ -38,8 +38,8 @@ void LogRing::evict_oldest() {
 
 void LogRing::grow(std::size_t need) {
     std::size_t capacity = std::max(capacity_, kFirstCapacity);
-    while (capacity < need && capacity < kMaxBytes) capacity *= 2;
-    capacity = std::min(capacity, kMaxBytes);
+    while (capacity < need && capacity < kMaxCapacity) capacity *= 2;
+    capacity = std::min(capacity, kMaxCapacity);
     if (capacity == capacity_) return;
     // Lay the lines kept out again from 0, oldest first.
     std::unique_ptr<char[]> data(new char[capacity]);
@@ -62,8 +62,14 @@ void LogRing::grow(std::size_t need) {
 void LogRing::append(std::uint64_t seq, std::string_view line) {
     if (line.size() > kMaxBytes) line = line.substr(0, kMaxBytes);
     if (records_.empty()) records_.resize(kMaxLines);
-    if (used_ + line.size() > capacity_ && capacity_ < kMaxBytes) grow(used_ + line.size());
-    while (count_ > 0 && (count_ == kMaxLines || used_ + line.size() > capacity_)) evict_oldest();
+    // Keep at least the last kMaxLines lines or kMaxBytes, whichever is
+    // less: the oldest goes only if what stays still holds kMaxBytes.
+    while (count_ > 0 && (count_ == kMaxLines ||
+                          used_ - records_[first_record_].length + line.size() >= kMaxBytes))
+        evict_oldest();
+    // Fits now: what stays is under kMaxBytes without the oldest line, which
+    // is at most kMaxBytes itself.
+    if (used_ + line.size() > capacity_) grow(used_ + line.size());
     if (count_ == 0) head_ = 0;
     // Wrapping by comparison, not %: this runs once per line of output, and
     // capacity_ is no constant the compiler could turn into a mask.

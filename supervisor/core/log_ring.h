@@ -1,11 +1,14 @@
 // Every service's recent output, kept in memory for `supervisor logs`.
 //
-// Each service has a ring of its last lines: at most kMaxLines lines and
-// kMaxBytes bytes of text, whichever is reached first (the oldest lines go
-// first), so the memory a service's output can take is bounded and never
-// grows with uptime. The text lives in one circular byte buffer per service
-// (lines are copied in with memcpy, no allocation per line; the buffer
-// grows by doubling up to kMaxBytes, so a quiet service costs little), and
+// Each service has a ring of its last lines: at least its last kMaxLines
+// lines or kMaxBytes of text, whichever is less. The oldest line goes when
+// kMaxLines are kept, or when the lines after it (the new one included)
+// still hold kMaxBytes; so a ring never holds more than kMaxLines lines or
+// 2 x kMaxBytes (kMaxBytes plus one line, itself cut at kMaxBytes), and the
+// memory a service's output can take is bounded and never grows with
+// uptime. The text lives in one circular byte buffer per service (lines are
+// copied in with memcpy, no allocation per line; the buffer grows by
+// doubling up to kMaxCapacity, so a quiet service costs little), and
 // each line has a record: its global sequence number (one counter for all
 // services, so lines of several services merge in the order they arrived)
 // and where its bytes are.
@@ -30,6 +33,7 @@ class LogRing {
   public:
     static constexpr std::size_t kMaxLines = 1000;
     static constexpr std::size_t kMaxBytes = 1024 * 1024;
+    static constexpr std::size_t kMaxCapacity = 2 * kMaxBytes;
 
     // Appends a line (without its newline); longer than kMaxBytes: cut.
     void append(std::uint64_t seq, std::string_view line);

@@ -43,12 +43,16 @@ bool Supervisor::find_services(const std::vector<std::string>& names, std::vecto
 
 std::vector<std::size_t> Supervisor::stop_closure(const std::vector<std::size_t>& ids) const {
     // The named services and, transitively, their dependents that are up or
-    // on their way (backing off to a restart counts): those stop first.
+    // on their way: backing off to a restart counts, and so does waiting
+    // (pending) for the very service being stopped, which would otherwise
+    // wait for good and fail /readyz. Those stop first.
     std::vector<std::size_t> set = ids;
     for (std::size_t k = 0; k < set.size(); ++k) {
         for (std::size_t d : dependent_ids(index_of(set[k]))) {
             const Service* s = find_id(d);
-            if (s && (!s->down() || s->state() == ServiceState::Backoff) && !contains(set, d))
+            if (!s || contains(set, d)) continue;
+            const ServiceState st = s->state();
+            if (!s->down() || st == ServiceState::Backoff || st == ServiceState::Pending)
                 set.push_back(d);
         }
     }

@@ -48,12 +48,15 @@ TEST(LogRing, AnEmptyFirstLineIsKept) {
     EXPECT_EQ(text, "after");
 }
 
-TEST(LogRing, KeepsAtMostOneMebibyte) {
+TEST(LogRing, KeepsAtLeastOneMebibyteOfLongLinesAndNotALineMore) {
+    // 1 MiB of 10000-byte lines is 104.9 lines: 105 are kept (at least
+    // 1 MiB), not 104 (under it) or 106 (one more than needed).
     LogRing r;
     const std::string line(10000, 'x');
     for (int i = 0; i < 500; ++i) r.append(static_cast<std::uint64_t>(i), line);
-    EXPECT_LE(r.bytes(), LogRing::kMaxBytes);
-    EXPECT_EQ(r.end() - r.begin(), LogRing::kMaxBytes / line.size());
+    EXPECT_GE(r.bytes(), LogRing::kMaxBytes);
+    EXPECT_LT(r.bytes() - line.size(), LogRing::kMaxBytes);
+    EXPECT_EQ(r.end() - r.begin(), LogRing::kMaxBytes / line.size() + 1);
     std::string text;
     r.text(r.end() - 1, text);
     EXPECT_EQ(text, line);

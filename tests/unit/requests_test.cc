@@ -111,6 +111,32 @@ TEST(Requests, StopDuringStartingStopsAtOnce) {
     EXPECT_EQ(h.state("db"), ServiceState::Stopped);
 }
 
+TEST(Requests, StopDuringStartingAlsoStopsTheDependentsWaitingForIt) {
+    // api waits (pending) for db, which is still starting: stopping db
+    // leaves api nothing to wait for. It is stopped too, not left pending
+    // for good with /readyz failing on it.
+    ConfigBuilder b;
+    auto& db = b.add("db");
+    db.ready.kind = ProbeKind::Tcp;
+    db.ready.address = "127.0.0.1:5432";
+    b.add("api", {"db"});
+    Harness h(b.config);
+    h.sup.start();
+    h.exec_ok("db");
+    ASSERT_EQ(h.state("db"), ServiceState::Starting);
+    ASSERT_EQ(h.state("api"), ServiceState::Pending);
+    std::string error;
+    ASSERT_TRUE(h.sup.request_stop(ids(h, {"db"}), error)) << error;
+    EXPECT_EQ(h.state("api"), ServiceState::Stopped);
+    h.killed("db", SIGTERM);
+    EXPECT_EQ(h.state("db"), ServiceState::Stopped);
+    EXPECT_TRUE(h.sup.all_ready());
+    EXPECT_EQ(h.sys.spawned.size(), 1u);  // api never started
+    // And a start of api brings both up again, db first.
+    ASSERT_TRUE(h.sup.request_start(ids(h, {"api"}), error)) << error;
+    EXPECT_EQ(h.sys.spawned.size(), 2u);
+}
+
 TEST(Requests, StopOfAStoppingServiceKeepsItsGraceAndEndsStopped) {
     ConfigBuilder b;
     auto& w = b.add("worker");
