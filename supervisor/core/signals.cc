@@ -7,8 +7,9 @@
 //
 // Real-time signals are accepted as "RTMIN", "RTMIN+3", "SIGRTMAX-1" (the
 // form systemd and kill(1) use), since an init replacement may be asked to
-// stop a program that expects SIGRTMIN+3. They have no fixed name on the way
-// back, so signal_name() writes them as "SIG37".
+// stop a program that expects SIGRTMIN+3. signal_name() writes them back as
+// kill -l does ("SIGRTMIN+3", "SIGRTMAX-1"); the few numbers glibc keeps
+// below SIGRTMIN for itself have no name and come out as "SIG32".
 #include "signals.h"
 
 #include <csignal>
@@ -133,6 +134,15 @@ std::optional<int> parse_signal(std::string_view name) {
 std::string signal_name(int sig) {
     for (const auto& entry : kSignals)
         if (entry.number == sig) return std::string("SIG") + entry.name;
+#if defined(SIGRTMIN) && defined(SIGRTMAX)
+    // The lower half counted from RTMIN, the upper from RTMAX, as kill -l.
+    const int lo = SIGRTMIN, hi = SIGRTMAX;
+    if (sig >= lo && sig <= hi) {
+        if (sig - lo <= (hi - lo) / 2)
+            return sig == lo ? "SIGRTMIN" : "SIGRTMIN+" + std::to_string(sig - lo);
+        return sig == hi ? "SIGRTMAX" : "SIGRTMAX-" + std::to_string(hi - sig);
+    }
+#endif
     return "SIG" + std::to_string(sig);
 }
 
