@@ -59,7 +59,7 @@ void LogRing::grow(std::size_t need) {
     head_ = at % capacity_;
 }
 
-void LogRing::append(std::uint64_t seq, std::string_view line) {
+void LogRing::append_slow(std::uint64_t seq, std::string_view line) {
     if (line.size() > kMaxBytes) line = line.substr(0, kMaxBytes);
     if (records_.empty()) records_.resize(kMaxLines);
     // Keep at least the last kMaxLines lines or kMaxBytes, whichever is

@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,7 +37,9 @@ class LogRing {
     static constexpr std::size_t kMaxCapacity = 2 * kMaxBytes;
 
     // Appends a line (without its newline); longer than kMaxBytes: cut.
-    void append(std::uint64_t seq, std::string_view line);
+    void append(std::uint64_t seq, std::string_view line) {
+        if (!append_to_full(seq, line)) append_slow(seq, line);
+    }
 
     // Indexes of the oldest line kept and one past the newest.
     std::uint64_t begin() const { return end_ - count_; }
@@ -57,6 +60,12 @@ class LogRing {
     };
 
     const Record& record(std::uint64_t index) const;
+    // The steady state of a chatty service, inline (it runs once per line
+    // of output): the ring holds kMaxLines lines, the new one replaces the
+    // oldest, no other line has to go for bytes, and it fits in one piece
+    // at head_. False (nothing changed) otherwise.
+    bool append_to_full(std::uint64_t seq, std::string_view line);
+    void append_slow(std::uint64_t seq, std::string_view line);
     void evict_oldest();
     void grow(std::size_t need);
 
@@ -69,6 +78,25 @@ class LogRing {
     std::size_t count_ = 0;
     std::uint64_t end_ = 0;
 };
+
+inline bool LogRing::append_to_full(std::uint64_t seq, std::string_view line) {
+    if (count_ != kMaxLines) return false;
+    Record& r = records_[first_record_];  // the oldest, and the new line's slot
+    const std::size_t used = used_ - r.length + line.size();
+    // used < kMaxBytes: no other line goes (nor is the line cut); the rest:
+    // the free bytes after head_ hold it without wrapping.
+    if (used >= kMaxBytes || used > capacity_ || line.size() > capacity_ - head_) return false;
+    first_record_ = first_record_ + 1 == kMaxLines ? 0 : first_record_ + 1;
+    r.seq = seq;
+    r.offset = head_;
+    r.length = line.size();
+    if (!line.empty()) std::memcpy(data_.get() + head_, line.data(), line.size());
+    head_ += line.size();
+    if (head_ == capacity_) head_ = 0;
+    used_ = used;
+    ++end_;
+    return true;
+}
 
 // The rings of all services, by service id, and the one sequence counter.
 class LogStore {

@@ -61,17 +61,6 @@ bool no_color_requested() {
 
 Chunk::Chunk(std::size_t capacity) : data_(new char[capacity]), capacity_(capacity) {}
 
-void Chunk::put(std::string_view a, std::string_view b, std::string_view c) {
-    char* p = data_.get() + size_;
-    std::memcpy(p, a.data(), a.size());
-    std::memcpy(p + a.size(), b.data(), b.size());
-    if (c.size() == 1)
-        p[a.size() + b.size()] = c[0];  // the usual "\n": no call for one byte
-    else
-        std::memcpy(p + a.size() + b.size(), c.data(), c.size());
-    size_ += a.size() + b.size() + c.size();
-}
-
 bool same_file(const struct stat& a, const struct stat& b) {
     return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_rdev == b.st_rdev;
 }
@@ -120,7 +109,7 @@ OutputSink::~OutputSink() {
     if (owns_fd_) ::close(fd_);
 }
 
-void OutputSink::append(std::string_view a, std::string_view b, std::string_view c) {
+void OutputSink::append_slow(std::string_view a, std::string_view b, std::string_view c) {
     const std::size_t n = a.size() + b.size() + c.size();
     if (drops_ && bytes_ > kQueueBound) {
         ++dropped_;  // the console cannot keep up: never stall the services

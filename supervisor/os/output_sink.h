@@ -37,6 +37,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -59,8 +60,17 @@ class Chunk {
     const char* data() const { return data_.get(); }
     std::size_t size() const { return size_; }
     std::size_t room() const { return capacity_ - size_; }
-    // The caller checks room() first.
-    void put(std::string_view a, std::string_view b, std::string_view c);
+    // The caller checks room() first. Inline: once per line of output.
+    void put(std::string_view a, std::string_view b, std::string_view c) {
+        char* p = data_.get() + size_;
+        if (!a.empty()) std::memcpy(p, a.data(), a.size());
+        if (!b.empty()) std::memcpy(p + a.size(), b.data(), b.size());
+        if (c.size() == 1)
+            p[a.size() + b.size()] = c[0];  // the usual "\n": no call for one byte
+        else if (!c.empty())
+            std::memcpy(p + a.size() + b.size(), c.data(), c.size());
+        size_ += a.size() + b.size() + c.size();
+    }
 
   private:
     std::unique_ptr<char[]> data_;
@@ -90,8 +100,17 @@ class OutputSink {
     bool paused() const { return paused_; }
     std::size_t queued() const { return bytes_; }
 
-    // Queues a + b + c (one line, usually: prefix, text, newline).
-    void append(std::string_view a, std::string_view b = {}, std::string_view c = {});
+    // Queues a + b + c (one line, usually: prefix, text, newline). The
+    // usual case, room in the last chunk, inline: once per line of output.
+    void append(std::string_view a, std::string_view b = {}, std::string_view c = {}) {
+        const std::size_t n = a.size() + b.size() + c.size();
+        if (!drops_ && !chunks_.empty() && chunks_.back().room() >= n) {
+            chunks_.back().put(a, b, c);
+            bytes_ += n;
+        } else {
+            append_slow(a, b, c);
+        }
+    }
 
     // Writes what it can without blocking; arms the write watcher when the
     // destination is full; pauses or resumes the feeding pipes.
@@ -114,6 +133,7 @@ class OutputSink {
     };
     enum class Flush { Done, Blocked, Failed };
 
+    void append_slow(std::string_view a, std::string_view b, std::string_view c);
     static void on_writable(struct ev_loop*, ev_io* w, int) noexcept;
     Flush write_some();
     void consume(std::size_t n);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -74,6 +76,64 @@ TEST(LogRing, LinesThatWrapRoundComeBackWhole) {
         std::string text;
         r.text(k, text);
         ASSERT_EQ(text, lines[k]) << k;
+    }
+}
+
+TEST(LogRing, AFullRingHoldsExactlyTheModelsLines) {
+    // A full ring takes a shortcut (the new line replaces the oldest in
+    // place) unless bytes must go too, the line would wrap, or the buffer
+    // must grow: lines of every size, checked against a plain model after
+    // every append, cover each way in and out of it.
+    LogRing r;
+    std::deque<std::string> model;
+    std::size_t bytes = 0;
+    std::mt19937 rng(14);
+    // Phases of 2500 lines: short (the ring fills to kMaxLines), fixed 64
+    // bytes (head_ lands exactly on the end of the buffer), about 1 KiB
+    // (the line and byte bounds meet), short again, then any size up to
+    // over kMaxBytes (bytes evict several lines, the buffer grows).
+    const auto length_of = [&](std::uint64_t i) -> std::size_t {
+        switch (i / 2500) {
+            case 0:
+                return rng() % 120;
+            case 1:
+                return 64;
+            case 2:
+                return 900 + rng() % 300;
+            case 3:
+                return rng() % 120;
+            default: {
+                const std::uint32_t pick = rng() % 100;
+                return pick < 60   ? rng() % 120
+                       : pick < 97 ? rng() % 4000
+                                   : rng() % (LogRing::kMaxBytes + 2);
+            }
+        }
+    };
+    for (std::uint64_t i = 0; i < 15000; ++i) {
+        const std::size_t len = length_of(i);
+        std::string line(len, ' ');
+        for (std::size_t j = 0; j < len; ++j) line[j] = static_cast<char>('a' + (i * 7 + j) % 26);
+        r.append(i, line);
+        if (line.size() > LogRing::kMaxBytes) line.resize(LogRing::kMaxBytes);
+        while (!model.empty() &&
+               (model.size() == LogRing::kMaxLines ||
+                bytes - model.front().size() + line.size() >= LogRing::kMaxBytes)) {
+            bytes -= model.front().size();
+            model.pop_front();
+        }
+        bytes += line.size();
+        model.push_back(std::move(line));
+        ASSERT_EQ(r.end() - r.begin(), model.size()) << i;
+        ASSERT_EQ(r.bytes(), bytes) << i;
+        if (i % 97 == 0 || i % 2500 > 2400) {
+            for (std::uint64_t k = r.begin(); k < r.end(); ++k) {
+                std::string text;
+                r.text(k, text);
+                ASSERT_EQ(text, model[k - r.begin()]) << i << " " << k;
+                ASSERT_EQ(r.seq(k), k) << i;
+            }
+        }
     }
 }
 
