@@ -19,6 +19,18 @@ foreach(t supervisor_core supervisor_os supervisor_cli supervisor_bin)
 endforeach()
 target_link_options(supervisor_bin PRIVATE -Wl,--gc-sections)
 
+# --- LTO ---------------------------------------------------------------------
+# The static build (any build type) and the shipped dynamic ones (Release:
+# the .deb; MinSizeRel) are linked with LTO: whole-program inlining and
+# dead-code removal. Debug and RelWithDebInfo (the tests) are not, to keep
+# their builds fast.
+include(CheckIPOSupported)
+check_ipo_supported(RESULT _sv_ipo OUTPUT _sv_ipo_msg LANGUAGES CXX)
+if(NOT _sv_ipo)
+  message(STATUS "supervisor: LTO not available: ${_sv_ipo_msg}")
+endif()
+set(_sv_targets supervisor_core supervisor_os supervisor_cli supervisor_bin)
+
 # --- Static build ------------------------------------------------------------
 # -DSUPERVISOR_STATIC=ON links one self-contained file (glibc static, libev.a,
 # toml++ header-only) for container images and initramfs. Its size matters
@@ -27,14 +39,12 @@ if(SUPERVISOR_STATIC)
   # Pins NSS to the sources a static glibc has built in (files, dns) before
   # the first lookup; see supervisor/os/name_service.h.
   target_compile_definitions(supervisor_os PRIVATE SUPERVISOR_STATIC_NSS=1)
-  include(CheckIPOSupported)
-  check_ipo_supported(RESULT _sv_ipo OUTPUT _sv_ipo_msg LANGUAGES CXX)
   if(_sv_ipo)
-    set_target_properties(supervisor_core supervisor_os supervisor_cli supervisor_bin PROPERTIES
-      INTERPROCEDURAL_OPTIMIZATION ON)
-  else()
-    message(STATUS "supervisor: LTO not available for the static build: ${_sv_ipo_msg}")
+    set_target_properties(${_sv_targets} PROPERTIES INTERPROCEDURAL_OPTIMIZATION ON)
   endif()
+elseif(_sv_ipo)
+  set_target_properties(${_sv_targets} PROPERTIES INTERPROCEDURAL_OPTIMIZATION_RELEASE ON
+                                                  INTERPROCEDURAL_OPTIMIZATION_MINSIZEREL ON)
 endif()
 
 # --- Install layout ------------------------------------------------------------
