@@ -16,11 +16,17 @@
 //      resource limits are set.
 //   5. The program is tried at each candidate path with execve(), as
 //      execvp() would (EACCES remembered, ENOEXEC run by /bin/sh).
-//   6. The child runs in our memory (clone with CLONE_VM | CLONE_VFORK) and
-//      we are suspended until it has exec'd or exited: a failed step writes
-//      {stage, errno} into a report of ours and _exit(127)s. start_child()
-//      returns with the exec's outcome, so a missing binary is reported
-//      now, not as a mysterious exit 127 later.
+//   6. The child runs in our memory (clone with CLONE_VM): a failed step
+//      writes {stage, errno} into a report of ours and exits 127, so a
+//      missing binary is reported as such, not as a mysterious exit 127.
+//      Launch::Wait (CLONE_VFORK): we are suspended until the child has
+//      exec'd or exited, and start_child() returns with the outcome.
+//      Launch::Overlap: we go on at once, and the child execs beside us on
+//      another CPU, on a stack and from a copy of the plan of its own, with
+//      system calls made without the C library (child_syscalls.h: it shares
+//      our errno); await_exec() tells the outcome. The shell asks before
+//      the loop waits again, and before any signal is sent or child
+//      reaped, so the core sees the same order of events as with Wait.
 #pragma once
 
 #include <sys/types.h>
@@ -45,9 +51,13 @@ struct ChildStdio {
     int err = -1;
 };
 
+enum class Launch { Wait, Overlap };
+
 struct Child {
     pid_t pid = -1;   // > 0 once a process exists (even when its exec failed)
     ExecResult exec;  // how the exec went: ok, or the step that failed and why
+    // Launch::Overlap: `exec` is not known yet; await_exec(pid) tells it.
+    bool exec_pending = false;
     // A pidfd of the child (Linux >= 5.3; -1 before): signals sent through
     // it can never reach another process that got the pid after a reap.
     int pidfd = -1;
@@ -55,7 +65,16 @@ struct Child {
     const char* what = "";  // which of them failed
 };
 
-Child start_child(const SpawnPlan& plan, const ChildStdio& stdio);
+Child start_child(const SpawnPlan& plan, const ChildStdio& stdio, Launch how = Launch::Wait);
+
+// The outcome of an overlapped launch's exec, waiting for it if need be
+// (asked once per pid). Where overlapping is not available (sanitizer
+// builds, architectures without child_syscalls.h's native calls) the launch
+// waited and this says ok.
+ExecResult await_exec(pid_t pid);
+// Waits until every overlapped child has exec'd or exited (its outcome is
+// kept for await_exec()): then each is in its own process group.
+void await_all_execs();
 
 // A pidfd for `pid` (close-on-exec), or -1 where the kernel has none.
 int pidfd_of(pid_t pid);

@@ -67,7 +67,8 @@ SpawnResult PosixSys::spawn(std::size_t index, const SpawnPlan& plan) {
     stdio.in = fd_for(plan.stdin_mode, -1, STDIN_FILENO);
     stdio.out = fd_for(plan.stdout_mode, out_pipe[1], STDOUT_FILENO);
     stdio.err = fd_for(plan.stderr_mode, err_pipe[1], STDERR_FILENO);
-    const Child child = start_child(plan, stdio);
+    // Overlapped: the next service's spawn goes on while this one execs.
+    const Child child = start_child(plan, stdio, Launch::Overlap);
     close_fd(out_pipe[1]);
     close_fd(err_pipe[1]);
     if (child.pid < 0) {
@@ -75,7 +76,7 @@ SpawnResult PosixSys::spawn(std::size_t index, const SpawnPlan& plan) {
         return failure(child.error, child.what);
     }
     leaders_[child.pid] = child.pidfd;
-    hooks_.spawned(index, child.pid, child.exec, out_pipe[0], err_pipe[0]);
+    hooks_.spawned(index, child.pid, child.exec, child.exec_pending, out_pipe[0], err_pipe[0]);
     SpawnResult r;
     r.pid = child.pid;
     return r;
@@ -100,6 +101,7 @@ void PosixSys::kill_group(Pid pgid, int sig) {
     // cannot be recycled while it has members: Linux gives no new process
     // a pid still in use as a process group id.
     if (pgid <= 1) return;
+    await_all_execs();  // a child launched overlapped has made its group by then
     if (::kill(-pgid, sig) == 0 || errno != ESRCH) return;
     // No such group: the leader (pid == pgid) may not have reached setsid()
     // yet; its signals are blocked until exec, so one sent now is delivered
@@ -116,10 +118,12 @@ void PosixSys::kill_group(Pid pgid, int sig) {
 
 bool PosixSys::group_alive(Pid pgid) {
     if (pgid <= 1) return false;
+    await_all_execs();
     return ::kill(-pgid, 0) == 0 || errno == EPERM;
 }
 
 void PosixSys::sweep(int sig) {
+    await_all_execs();
     if (::getpid() == 1) {
         // Inside our own PID namespace (or as the machine's init) -1 reaches
         // every process but ourselves: the kernel would kill them anyway when

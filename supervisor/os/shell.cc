@@ -145,11 +145,11 @@ int Shell::run() {
 
 // --- SysHooks ---
 
-void Shell::spawned(std::size_t id, pid_t pid, const ExecResult& exec, int stdout_fd,
-                    int stderr_fd) {
+void Shell::spawned(std::size_t id, pid_t pid, const ExecResult& exec, bool exec_pending,
+                    int stdout_fd, int stderr_fd) {
     // Not now: we are inside the core's own call (it is spawning). Before
     // the loop next waits for anything, so before any SIGCHLD is read.
-    exec_news_.push_back({pid, exec});
+    exec_news_.push_back({pid, exec, exec_pending});
     ev_prepare_start(loop_, &exec_news_watcher_);
     output_.attach(id, stdout_fd, stderr_fd);
     if (const Service* s = supervisor_.find_id(id)) notify_.set_service_pid(s->name(), pid);
@@ -199,6 +199,10 @@ void Shell::deliver_exec_news() {
     while (!exec_news_.empty()) {
         std::vector<ExecNews> news;
         news.swap(exec_news_);
+        // Overlapped launches: every child of the round has exec'd (or
+        // failed) by now, or is about to; their outcomes, in spawn order.
+        for (ExecNews& n : news)
+            if (n.pending) n.result = await_exec(n.pid);
         Batch batch(*this);
         for (const ExecNews& n : news) supervisor_.on_exec_result(n.pid, n.result);
     }

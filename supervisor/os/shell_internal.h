@@ -44,6 +44,7 @@ class Shell final : public SysHooks,
     struct ExecNews {
         pid_t pid;
         ExecResult result;
+        bool pending;  // overlapped: await_exec(pid) has the result
     };
 
     // --- shell_control.cc ---
@@ -65,8 +66,8 @@ class Shell final : public SysHooks,
     void reload_on_signal();
 
     // --- SysHooks ---
-    void spawned(std::size_t id, pid_t pid, const ExecResult& exec, int stdout_fd,
-                 int stderr_fd) override;
+    void spawned(std::size_t id, pid_t pid, const ExecResult& exec, bool exec_pending,
+                 int stdout_fd, int stderr_fd) override;
     void start_probe(std::size_t id, ProbeRole role, const ProbeConfig& probe) override;
     void stop_probe(std::size_t id, ProbeRole role) override;
     // --- StatusSource (the endpoint) ---
