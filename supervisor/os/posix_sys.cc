@@ -67,8 +67,11 @@ SpawnResult PosixSys::spawn(std::size_t index, const SpawnPlan& plan) {
     stdio.in = fd_for(plan.stdin_mode, -1, STDIN_FILENO);
     stdio.out = fd_for(plan.stdout_mode, out_pipe[1], STDOUT_FILENO);
     stdio.err = fd_for(plan.stderr_mode, err_pipe[1], STDERR_FILENO);
-    // Overlapped: the next service's spawn goes on while this one execs.
-    const Child child = start_child(plan, stdio, Launch::Overlap);
+    // Services overlapped: the next one's spawn goes on while this one
+    // execs. The foreground command (single-command mode, a main command)
+    // is one process with nothing to overlap: it is waited for, as probes
+    // are, without a flight's stack and copy of the plan.
+    const Child child = start_child(plan, stdio, plan.foreground ? Launch::Wait : Launch::Overlap);
     close_fd(out_pipe[1]);
     close_fd(err_pipe[1]);
     if (child.pid < 0) {
