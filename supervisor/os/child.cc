@@ -16,6 +16,7 @@
 #include <array>
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <unordered_map>
@@ -129,9 +130,9 @@ const SignalsToReset& signals_to_reset() {
 }
 
 // The child's side, between clone and exec. Everything in it runs on the
-// child's own stack, in our memory, possibly while we run on: no C library
-// call (child_syscalls.h says why), no sanitizer bookkeeping, and nothing
-// of ours written but the report.
+// child's own stack, in our memory, possibly while we run on: its steps are
+// child_syscalls.h's (no C library call where we run beside it), there is
+// no sanitizer bookkeeping, and nothing of ours is written but the report.
 #define SV_CHILD_SIDE __attribute__((no_sanitize("address", "undefined")))
 
 [[noreturn]] SV_CHILD_SIDE void child_fail(ExecReport* out, ExecStage stage, int error,
@@ -139,84 +140,60 @@ const SignalsToReset& signals_to_reset() {
     out->stage = static_cast<int>(stage);
     out->error = error;
     out->detail = detail;
-    for (;;) child_sys::call(SYS_exit_group, 127);
+    child_sys::exit_now(127);
 }
-
-// The kernel's struct sigaction (not the C library's): all zero is SIG_DFL
-// with no flags and an empty mask, on x86-64 and arm64 alike.
-struct KernelSigaction {
-    unsigned long handler = 0;
-    unsigned long flags = 0;
-    unsigned long restorer = 0;
-    unsigned long mask = 0;
-};
 
 [[noreturn]] SV_CHILD_SIDE void run_child(const SpawnPlan& plan, Prepared& p,
                                           const ChildStdio& stdio, ExecReport* report,
                                           bool stdin_tty) {
-    using child_sys::call;
-    using child_sys::error_of;
-    const KernelSigaction dfl;
+    namespace step = child_sys;
     const SignalsToReset& resets = *p.resets;
-    for (int i = 0; i < resets.count; ++i)
-        call(SYS_rt_sigaction, resets.list[i], reinterpret_cast<long>(&dfl), 0, sizeof dfl.mask);
+    for (int i = 0; i < resets.count; ++i) (void)step::default_action(resets.list[i]);
     if (plan.foreground) {
-        if (const int e = error_of(call(SYS_setpgid, 0, 0)))
-            child_fail(report, ExecStage::Session, e);
+        if (const int e = step::own_group()) child_fail(report, ExecStage::Session, e);
         // Signals are still blocked, so taking the terminal's foreground
         // from a background group raises no SIGTTOU.
-        if (stdin_tty) {
-            const int self = static_cast<int>(call(SYS_getpid));
-            call(SYS_ioctl, STDIN_FILENO, TIOCSPGRP, reinterpret_cast<long>(&self));
-        }
-    } else if (const int e = error_of(call(SYS_setsid))) {
+        if (stdin_tty) step::take_terminal(STDIN_FILENO);
+    } else if (const int e = step::new_session()) {
         child_fail(report, ExecStage::Session, e);
     }
     const int moves[3][2] = {
         {stdio.in, STDIN_FILENO}, {stdio.out, STDOUT_FILENO}, {stdio.err, STDERR_FILENO}};
     for (const auto& m : moves)
         if (m[0] >= 0 && m[0] != m[1])
-            if (const int e = error_of(call(SYS_dup3, m[0], m[1], 0)))
-                child_fail(report, ExecStage::Stdio, e);
+            if (const int e = step::move_fd(m[0], m[1])) child_fail(report, ExecStage::Stdio, e);
     // Whatever we hold or inherited without O_CLOEXEC stays out of the
     // program. close_range(CLOEXEC) needs Linux 5.11; before, one fcntl()
     // per possible descriptor.
-    if (error_of(call(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC)))
-        for (int fd = 3; fd < p.max_fd; ++fd) call(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC);
+    if (step::cloexec_from(3) != 0)
+        for (int fd = 3; fd < p.max_fd; ++fd) step::set_cloexec(fd);
     if (p.workdir)
-        if (const int e = error_of(call(SYS_chdir, reinterpret_cast<long>(p.workdir))))
-            child_fail(report, ExecStage::Chdir, e);
+        if (const int e = step::change_dir(p.workdir)) child_fail(report, ExecStage::Chdir, e);
     // Before the identity changes: raising a hard limit needs the privilege
     // that setuid() drops.
     for (std::size_t i = 0; i < p.limits.size(); ++i)
-        if (const int e = error_of(call(SYS_prlimit64, 0, p.limits[i].first,
-                                        reinterpret_cast<long>(&p.limits[i].second), 0)))
+        if (const int e = step::set_limit(p.limits[i].first, &p.limits[i].second))
             child_fail(report, ExecStage::Limit, e, static_cast<int>(i));
-    if (plan.umask) call(SYS_umask, static_cast<long>(*plan.umask));
+    if (plan.umask) step::set_umask(static_cast<mode_t>(*plan.umask));
     const Identity& id = plan.identity;
     if (id.set_groups)
-        if (const int e = error_of(call(SYS_setgroups, static_cast<long>(p.groups.size()),
-                                        reinterpret_cast<long>(p.groups.data()))))
+        if (const int e = step::set_groups(p.groups.size(), p.groups.data()))
             child_fail(report, ExecStage::Groups, e);
     if (id.set_group)
-        if (const int e = error_of(call(SYS_setgid, static_cast<long>(id.gid))))
+        if (const int e = step::set_gid(static_cast<gid_t>(id.gid)))
             child_fail(report, ExecStage::Setgid, e);
     if (id.set_user)
-        if (const int e = error_of(call(SYS_setuid, static_cast<long>(id.uid))))
+        if (const int e = step::set_uid(static_cast<uid_t>(id.uid)))
             child_fail(report, ExecStage::Setuid, e);
-    const unsigned long none = 0;
-    call(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&none), 0, sizeof none);
+    step::unblock_all();
     // As execvp(): "found but not executable" is remembered while the
     // search goes on; "not found" goes on quietly; anything else stops it.
     int error = ENOENT;
-    const long argv = reinterpret_cast<long>(p.argv.data());
-    const long envp = reinterpret_cast<long>(p.envp.data());
     for (const char* path : p.paths) {
-        const int e = error_of(call(SYS_execve, reinterpret_cast<long>(path), argv, envp));
+        const int e = step::exec(path, p.argv.data(), p.envp.data());
         if (e == ENOEXEC) {
             p.sh_argv[1] = const_cast<char*>(path);
-            call(SYS_execve, reinterpret_cast<long>(p.sh_argv[0]),
-                 reinterpret_cast<long>(p.sh_argv.data()), envp);
+            (void)step::exec(p.sh_argv[0], p.sh_argv.data(), p.envp.data());
             error = ENOEXEC;
             break;
         }
@@ -284,10 +261,33 @@ alignas(64) char g_child_stack[256 * 1024];
 // Not under AddressSanitizer: its shadow memory would be written by a child
 // running beside us on a stack it does not know.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SV_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+    __has_feature(memory_sanitizer) || __has_feature(hwaddress_sanitizer)
+#define SV_SANITIZED 1
+#endif
+#endif
+#ifdef SV_SANITIZED
 constexpr bool kOverlap = false;
 #else
 constexpr bool kOverlap = child_sys::kNative;
 #endif
+
+// And where the clone itself is refused: qemu-user takes CLONE_VM without
+// CLONE_VFORK for a thread and refuses it (EINVAL), and Valgrind stops the
+// whole run on it ("Unsupported clone() flags"), so under Valgrind (which
+// puts its vgpreload library in LD_PRELOAD, even for a static binary) we
+// never try.
+bool g_overlap_refused = false;
+
+bool overlap_available() {
+    static const bool valgrind = [] {
+        const char* preload = std::getenv("LD_PRELOAD");
+        return preload != nullptr && std::strstr(preload, "vgpreload") != nullptr;
+    }();
+    return kOverlap && !valgrind && !g_overlap_refused;
+}
 constexpr std::size_t kFlights = 8;
 constexpr std::size_t kFlightStack = 64 * 1024;
 
@@ -312,7 +312,9 @@ struct Flights {
 };
 
 Flights& flights() {
-    static Flights f;
+    // Never destroyed: at exit() a child may still be before its exec,
+    // reading its plan and running on its stack.
+    static Flights& f = *new Flights;
     return f;
 }
 
@@ -323,9 +325,10 @@ void land(Flight& f) {
     while ((v = __atomic_load_n(&f.tid, __ATOMIC_ACQUIRE)) != 0)
         ::syscall(SYS_futex, &f.tid, FUTEX_WAIT, v, nullptr, nullptr, 0);
     Flights& all = flights();
-    all.landed[f.pid] = exec_result(f.report, f.plan);
-    f.pid = -1;
+    const pid_t pid = f.pid;
+    f.pid = -1;  // free first: an allocation failure below must not keep the slot
     --all.busy;
+    all.landed[pid] = exec_result(f.report, f.plan);
 }
 
 Flight& free_flight() {
@@ -374,7 +377,7 @@ Child start_child(const SpawnPlan& plan, const ChildStdio& stdio, Launch how) {
     const bool stdin_tty = plan.foreground && ::isatty(STDIN_FILENO);
     const SignalsToReset& resets = signals_to_reset();  // read now, not in the child
     int pidfd = -1;
-    if (how == Launch::Overlap && kOverlap) {
+    if (how == Launch::Overlap && overlap_available()) {
         Flight& f = free_flight();
         f.plan = plan;
         f.prepared = prepare(f.plan);
@@ -386,20 +389,23 @@ Child start_child(const SpawnPlan& plan, const ChildStdio& stdio, Launch how) {
         const pid_t pid =
             launch(child_entry, f.stack.get() + kFlightStack,
                    CLONE_VM | CLONE_CHILD_CLEARTID | SIGCHLD, &f.args, &pidfd, &f.tid);
-        if (pid < 0) {
-            child.error = errno;
-            child.what = "cannot create a process";
-            f.tid = 0;
+        if (pid >= 0) {
+            Flights& all = flights();
+            f.pid = pid;
+            f.launched = ++all.launches;
+            ++all.busy;
+            child.pid = pid;
+            child.pidfd = pidfd >= 0 ? pidfd : pidfd_of(pid);
+            child.exec_pending = true;
             return child;
         }
-        Flights& all = flights();
-        f.pid = pid;
-        f.launched = ++all.launches;
-        ++all.busy;
-        child.pid = pid;
-        child.pidfd = pidfd >= 0 ? pidfd : pidfd_of(pid);
-        child.exec_pending = true;
-        return child;
+        f.tid = 0;
+        if (errno != EINVAL && errno != ENOSYS) {
+            child.error = errno;
+            child.what = "cannot create a process";
+            return child;
+        }
+        g_overlap_refused = true;  // and launched waiting, below, from now on
     }
     Prepared prepared = prepare(plan);
     prepared.resets = &resets;
