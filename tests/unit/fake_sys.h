@@ -94,6 +94,13 @@ class ConfigBuilder {
         config.services.push_back(std::move(s));
         return config.services.back();
     }
+    // A service that is ready once 127.0.0.1:5432 accepts (a database).
+    ServiceConfig& add_tcp_ready(const std::string& name, std::vector<std::string> deps = {}) {
+        ServiceConfig& s = add(name, std::move(deps));
+        s.ready.kind = ProbeKind::Tcp;
+        s.ready.address = "127.0.0.1:5432";
+        return s;
+    }
     Config config;
 };
 

@@ -55,9 +55,7 @@ TEST(Start, IndependentServicesStartTogether) {
 
 TEST(Start, WaitsForReadinessProbe) {
     ConfigBuilder b;
-    auto& db = b.add("db");
-    db.ready.kind = ProbeKind::Tcp;
-    db.ready.address = "127.0.0.1:5432";
+    b.add_tcp_ready("db");
     b.add("api", {"db"});
     Harness h(b.config);
     h.sup.start();

@@ -20,9 +20,7 @@ namespace {
 // `app` after all of them.
 Config stack(Duration drain = 0s) {
     ConfigBuilder b;
-    auto& db = b.add("db");
-    db.ready.kind = ProbeKind::Tcp;
-    db.ready.address = "127.0.0.1:5432";
+    b.add_tcp_ready("db");
     b.add("api", {"db"});
     b.add("migrate").type = ServiceType::Oneshot;
     b.config.supervisor.drain_delay = drain;

@@ -191,9 +191,7 @@ TEST(Notify, NoReadyWithinStartTimeoutFails) {
 TEST(Notify, ReadyIsIgnoredForOtherReadinessKinds) {
     // A service with a tcp probe cannot short-cut it with READY=1.
     ConfigBuilder b;
-    auto& db = b.add("db");
-    db.ready.kind = ProbeKind::Tcp;
-    db.ready.address = "127.0.0.1:5432";
+    b.add_tcp_ready("db");
     Harness h(b.config);
     h.sup.start();
     h.exec_ok("db");

@@ -96,9 +96,7 @@ TEST(Requests, StopIgnoresTheRestartPolicy) {
 
 TEST(Requests, StopDuringStartingStopsAtOnce) {
     ConfigBuilder b;
-    auto& db = b.add("db");
-    db.ready.kind = ProbeKind::Tcp;
-    db.ready.address = "127.0.0.1:5432";
+    b.add_tcp_ready("db");
     Harness h(b.config);
     h.sup.start();
     h.exec_ok("db");
@@ -116,9 +114,7 @@ TEST(Requests, StopDuringStartingAlsoStopsTheDependentsWaitingForIt) {
     // leaves api nothing to wait for. It is stopped too, not left pending
     // for good with /readyz failing on it.
     ConfigBuilder b;
-    auto& db = b.add("db");
-    db.ready.kind = ProbeKind::Tcp;
-    db.ready.address = "127.0.0.1:5432";
+    b.add_tcp_ready("db");
     b.add("api", {"db"});
     Harness h(b.config);
     h.sup.start();
