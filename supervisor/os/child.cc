@@ -2,13 +2,9 @@
 #include "child.h"
 
 #include <fcntl.h>
-#include <grp.h>
-#include <linux/close_range.h>
 #include <linux/futex.h>
 #include <signal.h>
-#include <sys/ioctl.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -288,6 +284,7 @@ bool overlap_available() {
     }();
     return kOverlap && !valgrind && !g_overlap_refused;
 }
+
 constexpr std::size_t kFlights = 8;
 constexpr std::size_t kFlightStack = 64 * 1024;
 
