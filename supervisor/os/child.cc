@@ -340,17 +340,19 @@ Flight& free_flight() {
     return *oldest;
 }
 
+// pidfd null: no pidfd asked for.
 pid_t launch(int (*entry)(void*), char* stack_top, int flags, ChildArgs* args, int* pidfd,
              int* tid) {
     sigset_t all, old;
     sigfillset(&all);
     ::sigprocmask(SIG_SETMASK, &all, &old);
-    *pidfd = -1;
-    pid_t pid = ::clone(entry, stack_top, flags | CLONE_PIDFD, args, pidfd, nullptr, tid);
-    if (pid < 0 && errno == EINVAL) {
+    pid_t pid = -1;
+    if (pidfd) {
         *pidfd = -1;
-        pid = ::clone(entry, stack_top, flags, args, nullptr, nullptr, tid);
+        pid = ::clone(entry, stack_top, flags | CLONE_PIDFD, args, pidfd, nullptr, tid);
     }
+    if (!pidfd || (pid < 0 && errno == EINVAL))
+        pid = ::clone(entry, stack_top, flags, args, nullptr, nullptr, tid);
     const int clone_errno = errno;
     ::sigprocmask(SIG_SETMASK, &old, nullptr);
     errno = clone_errno;
@@ -363,17 +365,21 @@ pid_t launch(int (*entry)(void*), char* stack_top, int flags, ChildArgs* args, i
 // child borrows our memory until exec instead of a copy of our page tables
 // (whose copy-on-write faults both sides would then pay). Written by hand
 // because posix_spawn() has no setrlimit, umask, setgroups/setuid,
-// tcsetpgrp or close_range step. CLONE_PIDFD hands us the pidfd in the same
-// call (Linux >= 5.2; pidfd_open() where it is refused).
+// tcsetpgrp or close_range step. CLONE_PIDFD hands us a pidfd, when asked
+// for, in the same call (Linux >= 5.2; pidfd_open() where it is refused).
 //
 // Waiting (CLONE_VFORK) we resume knowing how the exec went. Overlapped, we
 // go on at once (the next service's clone while this one execs on the
 // other CPU) and learn it from await_exec(), before the loop waits again.
-Child start_child(const SpawnPlan& plan, const ChildStdio& stdio, Launch how) {
+Child start_child(const SpawnPlan& plan, const ChildStdio& stdio, Launch how, Pidfd want) {
     Child child;
     const bool stdin_tty = plan.foreground && ::isatty(STDIN_FILENO);
     const SignalsToReset& resets = signals_to_reset();  // read now, not in the child
     int pidfd = -1;
+    int* const pidfd_out = want == Pidfd::Want ? &pidfd : nullptr;
+    const auto pidfd_for = [&](pid_t pid) {
+        return want == Pidfd::None ? -1 : pidfd >= 0 ? pidfd : pidfd_of(pid);
+    };
     if (how == Launch::Overlap && overlap_available()) {
         Flight& f = free_flight();
         f.plan = plan;
@@ -385,14 +391,14 @@ Child start_child(const SpawnPlan& plan, const ChildStdio& stdio, Launch how) {
         f.tid = 1;
         const pid_t pid =
             launch(child_entry, f.stack.get() + kFlightStack,
-                   CLONE_VM | CLONE_CHILD_CLEARTID | SIGCHLD, &f.args, &pidfd, &f.tid);
+                   CLONE_VM | CLONE_CHILD_CLEARTID | SIGCHLD, &f.args, pidfd_out, &f.tid);
         if (pid >= 0) {
             Flights& all = flights();
             f.pid = pid;
             f.launched = ++all.launches;
             ++all.busy;
             child.pid = pid;
-            child.pidfd = pidfd >= 0 ? pidfd : pidfd_of(pid);
+            child.pidfd = pidfd_for(pid);
             child.exec_pending = true;
             return child;
         }
@@ -409,7 +415,7 @@ Child start_child(const SpawnPlan& plan, const ChildStdio& stdio, Launch how) {
     ExecReport report;
     ChildArgs args{&plan, &prepared, &stdio, &report, stdin_tty};
     const pid_t pid = launch(child_entry, g_child_stack + sizeof g_child_stack,
-                             CLONE_VM | CLONE_VFORK | SIGCHLD, &args, &pidfd, nullptr);
+                             CLONE_VM | CLONE_VFORK | SIGCHLD, &args, pidfd_out, nullptr);
     if (pid < 0) {
         child.error = errno;
         child.what = "cannot create a process";
@@ -418,7 +424,7 @@ Child start_child(const SpawnPlan& plan, const ChildStdio& stdio, Launch how) {
     // Nothing to do for the group: with CLONE_VFORK the child has made it
     // (or failed) before we resume.
     child.pid = pid;
-    child.pidfd = pidfd >= 0 ? pidfd : pidfd_of(pid);
+    child.pidfd = pidfd_for(pid);
     child.exec = exec_result(report, plan);
     return child;
 }

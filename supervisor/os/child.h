@@ -53,19 +53,27 @@ struct ChildStdio {
 
 enum class Launch { Wait, Overlap };
 
+// Whether the caller wants a pidfd of the child. Services do not: every
+// signal to them goes to their process group, made before their exec is
+// known (await_all_execs()). A probe is signalled alone, by pid, so it gets
+// one, which no other process can ever answer to.
+enum class Pidfd { None, Want };
+
 struct Child {
     pid_t pid = -1;   // > 0 once a process exists (even when its exec failed)
     ExecResult exec;  // how the exec went: ok, or the step that failed and why
     // Launch::Overlap: `exec` is not known yet; await_exec(pid) tells it.
     bool exec_pending = false;
-    // A pidfd of the child (Linux >= 5.3; -1 before): signals sent through
-    // it can never reach another process that got the pid after a reap.
+    // With Pidfd::Want, a pidfd of the child (Linux >= 5.3; -1 before):
+    // signals sent through it can never reach another process that got the
+    // pid after a reap. The caller closes it.
     int pidfd = -1;
     int error = 0;          // errno of clone() when pid < 0
     const char* what = "";  // which of them failed
 };
 
-Child start_child(const SpawnPlan& plan, const ChildStdio& stdio, Launch how = Launch::Wait);
+Child start_child(const SpawnPlan& plan, const ChildStdio& stdio, Launch how = Launch::Wait,
+                  Pidfd pidfd = Pidfd::None);
 
 // The outcome of an overlapped launch's exec, waiting for it if need be
 // (asked once per pid). Where overlapping is not available (sanitizer

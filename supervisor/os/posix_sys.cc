@@ -78,7 +78,6 @@ SpawnResult PosixSys::spawn(std::size_t index, const SpawnPlan& plan) {
         cleanup();
         return failure(child.error, child.what);
     }
-    leaders_[child.pid] = child.pidfd;
     hooks_.spawned(index, child.pid, child.exec, child.exec_pending, out_pipe[0], err_pipe[0]);
     SpawnResult r;
     r.pid = child.pid;
@@ -86,16 +85,7 @@ SpawnResult PosixSys::spawn(std::size_t index, const SpawnPlan& plan) {
 }
 
 PosixSys::~PosixSys() {
-    for (auto& [pid, fd] : leaders_)
-        if (fd >= 0) ::close(fd);
     close_fd(devnull_);
-}
-
-void PosixSys::reaped(pid_t pid) {
-    auto it = leaders_.find(pid);
-    if (it == leaders_.end()) return;
-    if (it->second >= 0) ::close(it->second);
-    leaders_.erase(it);
 }
 
 void PosixSys::kill_group(Pid pgid, int sig) {
@@ -104,19 +94,13 @@ void PosixSys::kill_group(Pid pgid, int sig) {
     // cannot be recycled while it has members: Linux gives no new process
     // a pid still in use as a process group id.
     if (pgid <= 1) return;
-    await_all_execs();  // a child launched overlapped has made its group by then
-    if (::kill(-pgid, sig) == 0 || errno != ESRCH) return;
-    // No such group: the leader (pid == pgid) may not have reached setsid()
-    // yet; its signals are blocked until exec, so one sent now is delivered
-    // then. Only a leader we have not reaped, and through its pidfd: a pid
-    // reaped, even a moment ago inside libev, may already name another
-    // process, which must never get our SIGKILL.
-    auto it = leaders_.find(pgid);
-    if (it == leaders_.end()) return;
-    if (it->second >= 0)
-        (void)pidfd_signal(it->second, sig);
-    else
-        ::kill(pgid, sig);  // no pidfd (Linux < 5.3): the pid is still ours, unreaped
+    // Every child launched has exec'd or died by then: its setsid() came
+    // before, so the group exists for as long as one of its processes does,
+    // a zombie leader not yet reaped included. ESRCH means all are reaped:
+    // nothing to signal, and no leader that has yet to make its group (that
+    // took a pidfd per service to reach, and a close per service at reap).
+    await_all_execs();
+    ::kill(-pgid, sig);
 }
 
 bool PosixSys::group_alive(Pid pgid) {

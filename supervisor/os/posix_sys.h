@@ -7,8 +7,6 @@
 
 #include <sys/types.h>
 
-#include <unordered_map>
-
 #include "sys.h"
 
 namespace sv {
@@ -35,10 +33,6 @@ class PosixSys : public Sys {
     PosixSys(const PosixSys&) = delete;
     PosixSys& operator=(const PosixSys&) = delete;
 
-    // The shell reaped `pid`: from now on that pid may name another process
-    // and is never signalled alone again.
-    void reaped(pid_t pid);
-
     TimePoint now() const override;
     SpawnResult spawn(std::size_t index, const SpawnPlan& plan) override;
     void kill_group(Pid pgid, int sig) override;
@@ -50,8 +44,6 @@ class PosixSys : public Sys {
 
   private:
     SysHooks& hooks_;
-    // Leaders spawned and not yet reaped, with their pidfd (-1: none).
-    std::unordered_map<pid_t, int> leaders_;
     int devnull_ = -1;  // /dev/null, opened at the first spawn that needs it
 };
 

@@ -70,7 +70,8 @@ class ExecProbe final : public PollingProbe, ExitListener {
                                 std::string(std::strerror(errno)));
             return;
         }
-        const Child child = start_child(plan_, ChildStdio{devnull, devnull, devnull});
+        const Child child =
+            start_child(plan_, ChildStdio{devnull, devnull, devnull}, Launch::Wait, Pidfd::Want);
         ::close(devnull);
         if (child.pid < 0) {
             complete(false, "cannot start probe: " + std::string(child.what) + ": " +

@@ -266,7 +266,6 @@ void Shell::deliver_signal(int sig) noexcept {
 }
 
 void Shell::child_exited(pid_t pid, int wait_status) {
-    sys_.reaped(pid);
     if (probes_.on_child_exit(pid, wait_status)) {
         supervisor_.on_child_exit(pid, decode_wait_status(wait_status), /*orphan=*/false);
         return;
