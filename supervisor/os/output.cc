@@ -268,7 +268,12 @@ void Output::attach(std::size_t index, int stdout_fd, int stderr_fd) {
         p->index = index;
         p->sink = m.sink_for[i];
         p->fd = fd;
-        ev_io_init(&p->readable, Impl::on_pipe_readable, fd, EV_READ);
+        // EV_WRITE too, though a read end never becomes writable: a pipe's
+        // end of file comes as EPOLLHUP, which libev reports as readable
+        // and writable, and it re-arms an fd (one more epoll_ctl, per pipe
+        // at every stop) when it reports more than was asked for. The
+        // callback reads whatever the event says.
+        ev_io_init(&p->readable, Impl::on_pipe_readable, fd, EV_READ | EV_WRITE);
         p->readable.data = p.get();
         if (!p->sink->paused()) ev_io_start(m.loop, &p->readable);
         p->slot = m.pipes.size();
