@@ -149,6 +149,8 @@ def check(binary):
     for name in missing:
         print("%s: no function %s to check" % (binary, name))
     if bad or missing:
+        print("(renamed or new hot code: regenerate cmake/hot-text.ld with bench/hot_text.sh,"
+              " or update CHECKED in bench/hot_text.py)")
         return 1
     print("%s: .text.hot holds %s (%d bytes)" % (binary, ", ".join(CHECKED), hi - lo))
     return 0
