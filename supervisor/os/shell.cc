@@ -124,16 +124,20 @@ int Shell::run() {
     ev_io_start(loop_, &signals_);
     ev_prepare_init(&exec_news_watcher_, on_exec_news_cb);
     exec_news_watcher_.data = this;
-    // As a VM's init: the ACPI power button (KEY_POWER) stops as SIGTERM does.
-    power_button_ = watch_power_button(loop_, [this]() {
-        logger_.log(Level::Info, "", "power_button", "power button pressed");
-        deliver_signal(SIGTERM);
-    });
     ev_init(&timer_, on_timer_cb);
     timer_.data = this;
 
     supervisor_.start();
     after_event();
+    // As a VM's init: the ACPI power button (KEY_POWER) stops as SIGTERM
+    // does. Looked for once the first services are launched: whether we
+    // are the machine's init is a stat of /proc (tens of microseconds, and
+    // the input devices then), done while their execs go on; a press is
+    // read when the loop runs.
+    power_button_ = watch_power_button(loop_, [this]() {
+        logger_.log(Level::Info, "", "power_button", "power button pressed");
+        deliver_signal(SIGTERM);
+    });
     if (!supervisor_.finished()) ev_run(loop_, 0);
 
     control_.reset();  // the socket file goes before we do
