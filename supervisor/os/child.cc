@@ -83,43 +83,27 @@ Prepared prepare(const SpawnPlan& plan) {
 // ignored) and, where libev had to fall back to handlers, the caught ones.
 // exec() resets caught signals by itself, but the child runs in our memory
 // before it, so a handler of ours must never run there; and ignored ones
-// survive exec. Read once, at the first spawn (the dispositions are settled
-// by then), from /proc/self/status: three system calls instead of one
-// sigaction() per signal.
+// survive exec. Asked once, at the first spawn (the dispositions are
+// settled by then), one sigaction() per signal: a fresh process's first
+// read of /proc/self/status (its /proc dentries made on the way) cost
+// 23 us against 12 us for the 62 queries, and needs no /proc.
 struct SignalsToReset {
     int list[NSIG] = {};
     int count = 0;
 };
 
-bool parse_mask(const char* text, const char* key, unsigned long long& mask) {
-    const char* at = std::strstr(text, key);
-    if (!at) return false;
-    mask = std::strtoull(at + std::strlen(key), nullptr, 16);
-    return true;
-}
-
 const SignalsToReset& signals_to_reset() {
     static const SignalsToReset resets = [] {
         SignalsToReset r;
-        unsigned long long ignored = 0, caught = 0;
-        char text[4096];
-        ssize_t n = -1;
-        const int fd = ::open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            n = ::read(fd, text, sizeof text - 1);
-            ::close(fd);
-        }
-        bool known = false;
-        if (n > 0) {
-            text[n] = '\0';
-            known = parse_mask(text, "\nSigIgn:", ignored) && parse_mask(text, "\nSigCgt:", caught);
-        }
+        const int saved_errno = errno;  // a spawn leaves errno as it was
         for (int s = 1; s < NSIG && s <= 64; ++s) {
             if (s == SIGKILL || s == SIGSTOP) continue;
-            bool reset = true;  // without /proc: every signal, as before
-            if (known) reset = ((ignored | caught) >> (s - 1)) & 1U;
-            if (reset) r.list[r.count++] = s;
+            struct sigaction now;
+            // Refused (the C library's own real-time signals): reset anyway.
+            const bool known = ::sigaction(s, nullptr, &now) == 0;
+            if (!known || now.sa_handler != SIG_DFL) r.list[r.count++] = s;
         }
+        errno = saved_errno;
         return r;
     }();
     return resets;
