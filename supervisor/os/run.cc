@@ -51,8 +51,10 @@ int run(const RunOptions& options) {
     std::vector<Limit> inherited_limits = raise_own_limits();
     // Not the default loop: that one installs its own SIGCHLD handler and
     // reaps children itself; the shell reads signals from a signalfd and
-    // drains the children (shell.h).
-    struct ev_loop* loop = ev_loop_new(EVFLAG_AUTO);
+    // drains the children (shell.h). EVFLAG_NOENV: LIBEV_FLAGS, meant for
+    // whatever runs under us, never picks our backend (and libev's check of
+    // it, four id system calls, is skipped).
+    struct ev_loop* loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOENV);
     if (!loop) {
         if (surely_machine_init())
             init_fatal("supervisor: fatal: cannot initialise the event loop");
