@@ -61,10 +61,12 @@ class EnvBuilder {
 
 }  // namespace
 
-std::vector<std::string> normalized_environment(const std::vector<std::string>& env) {
+std::vector<std::string> normalized_environment(std::span<const std::string_view> env) {
     // Sorted through small (key, index) records: sorting the strings
     // themselves cost a third of the instructions from exec to the first
-    // spawn. Already sorted (a RunContext's base_env): no sort at all.
+    // spawn. Already sorted (a RunContext's base_env): no sort at all. The
+    // index breaks ties, so an unstable sort keeps the given order of equal
+    // keys without stable_sort's buffer.
     struct Entry {
         std::string_view key;
         std::size_t index;
@@ -73,19 +75,26 @@ std::vector<std::string> normalized_environment(const std::vector<std::string>& 
     entries.reserve(env.size());
     for (std::size_t i = 0; i < env.size(); ++i) {
         const std::size_t eq = env[i].find('=');
-        if (eq != std::string::npos) entries.push_back({std::string_view(env[i]).substr(0, eq), i});
+        if (eq != std::string_view::npos) entries.push_back({env[i].substr(0, eq), i});
     }
-    const auto by_key = [](const Entry& a, const Entry& b) { return a.key < b.key; };
+    const auto by_key = [](const Entry& a, const Entry& b) {
+        return a.key < b.key || (a.key == b.key && a.index < b.index);
+    };
     if (!std::is_sorted(entries.begin(), entries.end(), by_key))
-        std::stable_sort(entries.begin(), entries.end(), by_key);
+        std::sort(entries.begin(), entries.end(), by_key);
     // One per key, the last one given winning (as with setenv in order):
-    // after a stable sort that is the last of each run of equal keys.
+    // the last of each run of equal keys.
     std::vector<std::string> out;
     out.reserve(entries.size());
     for (std::size_t k = 0; k < entries.size(); ++k)
         if (k + 1 == entries.size() || entries[k + 1].key != entries[k].key)
-            out.push_back(env[entries[k].index]);
+            out.emplace_back(env[entries[k].index]);
     return out;
+}
+
+std::vector<std::string> normalized_environment(const std::vector<std::string>& env) {
+    const std::vector<std::string_view> views(env.begin(), env.end());
+    return normalized_environment(views);
 }
 
 std::vector<std::string> build_environment(

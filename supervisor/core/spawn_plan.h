@@ -18,6 +18,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -84,6 +85,8 @@ struct RunContext {
 // `env` sorted by key with one entry per key (the last one given wins) and
 // without entries that have no '='.
 std::vector<std::string> normalized_environment(const std::vector<std::string>& env);
+// The same from views (environ itself, without a copy of each variable first).
+std::vector<std::string> normalized_environment(std::span<const std::string_view> env);
 
 // The full environment of a process, by the precedence above.
 std::vector<std::string> build_environment(

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string_view>
 
 #include "config_file.h"
 #include "identity_lookup.h"
@@ -18,8 +19,9 @@ namespace sv {
 
 namespace {
 
-std::vector<std::string> current_environment() {
-    std::vector<std::string> env;
+// environ, viewed: normalized_environment() copies each variable once.
+std::vector<std::string_view> current_environment() {
+    std::vector<std::string_view> env;
     for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
     return env;
 }
