@@ -21,12 +21,12 @@ target_link_options(supervisor_bin PRIVATE -Wl,--gc-sections)
 
 # --- Hot text ------------------------------------------------------------------
 # cmake/hot-text.ld places the code a running supervisor executes (start-up,
-# a spawn, the loop, a stop: about 180 KB of our code, libstdc++'s and the C
+# a spawn, the loop, a stop: about 270 KB of our code, libstdc++'s and the C
 # library's) together ahead of the rest of .text. The kernel maps text in
 # 64 KiB windows per page fault, so code run here and there mapped nearly
 # all of the static binary's 1.2 MB of text: with the script, the idle
-# static supervisor's Pss went from 1.44 to 0.93 MB and a start took 6 page
-# faults fewer (docs/performance.md, "Hot text"). bench/hot_text.sh
+# static supervisor's Pss went from 1.39 to 0.75 MB and a start took 97 ->
+# 86 page faults (docs/performance.md, fourth pass). bench/hot_text.sh
 # regenerates the list from callgrind profiles; a rule that matches nothing
 # is harmless, so a stale list only places new code as before. LTO output
 # keeps one section per function only when told so at link time.
