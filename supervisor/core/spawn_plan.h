@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "config.h"
+#include "environment.h"
 #include "identity.h"
 #include "resource_limits.h"
 
@@ -39,7 +40,7 @@ enum class StdioMode {
 struct SpawnPlan {
     std::vector<std::string> argv;        // as configured
     std::vector<std::string> exec_paths;  // execve() candidates, in order
-    std::vector<std::string> env;         // "KEY=VALUE", sorted by key
+    Environment env;                      // sorted by key
     std::string workdir;                  // empty: the supervisor's
     Identity identity;
     std::string user, group;                 // as configured, for messages
@@ -71,10 +72,9 @@ struct ServiceSetup {
 // The environment of the whole run, captured once at start.
 struct RunContext {
     bool pid1 = false;  // the supervisor is PID 1 (of its namespace)
-    // environ as "KEY=VALUE", normalized_environment(): sorted once here,
-    // not again for each of 500 services' plans (a third of a 500-service
-    // start's instructions when it was).
-    std::vector<std::string> base_env;
+    // environ, normalized once here and shared by every plan made from it
+    // (environment.h), not copied for each of 500 services.
+    Environment base_env;
     // The limits the supervisor was started with, for those it changed for
     // itself (it raises its soft nofile to the hard limit): services get
     // the originals back, as Go and systemd do.
@@ -82,25 +82,14 @@ struct RunContext {
     std::vector<ServiceSetup> setups;  // parallel to Config::services; may be empty
 };
 
-// `env` sorted by key with one entry per key (the last one given wins) and
-// without entries that have no '='.
-std::vector<std::string> normalized_environment(const std::vector<std::string>& env);
-// The same from views (environ itself, without a copy of each variable first).
-std::vector<std::string> normalized_environment(std::span<const std::string_view> env);
-
 // The full environment of a process, by the precedence above.
-std::vector<std::string> build_environment(
-    const std::vector<std::string>& base, const Identity& identity,
-    const std::string& notify_socket, const std::vector<std::pair<std::string, std::string>>& env,
+Environment build_environment(
+    const Environment& base, const Identity& identity, const std::string& notify_socket,
+    const std::vector<std::pair<std::string, std::string>>& env,
     const std::vector<std::pair<std::string, std::string>>& env_file_vars = {});
 
-// The value of NAME in a "KEY=VALUE" list.
-std::optional<std::string_view> env_value(const std::vector<std::string>& env,
-                                          std::string_view name);
-
 // Where execve() should look for `program` given the process's environment.
-std::vector<std::string> exec_search_paths(const std::string& program,
-                                           const std::vector<std::string>& env);
+std::vector<std::string> exec_search_paths(const std::string& program, const Environment& env);
 
 SpawnPlan plan_service(const ServiceConfig& service, const RunContext& context, std::size_t index,
                        bool foreground);

@@ -53,7 +53,8 @@ Prepared prepare(const SpawnPlan& plan) {
     Prepared p;
     for (const std::string& a : plan.argv) p.argv.push_back(const_cast<char*>(a.c_str()));
     p.argv.push_back(nullptr);
-    for (const std::string& e : plan.env) p.envp.push_back(const_cast<char*>(e.c_str()));
+    p.envp.reserve(plan.env.size_hint() + 1);
+    plan.env.for_each([&](const char* e) { p.envp.push_back(const_cast<char*>(e)); });
     p.envp.push_back(nullptr);
     for (const std::string& path : plan.exec_paths) p.paths.push_back(path.c_str());
     static char kShell[] = "/bin/sh";

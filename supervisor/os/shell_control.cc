@@ -19,7 +19,7 @@ namespace sv {
 
 namespace {
 
-// environ, viewed: normalized_environment() copies each variable once.
+// environ, viewed: Environment copies each variable once, into one block.
 std::vector<std::string_view> current_environment() {
     std::vector<std::string_view> env;
     for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
@@ -42,7 +42,8 @@ RunContext Shell::make_context(const Config& config) {
     RunContext c;
     c.inherited_limits = options_.inherited_limits;
     c.pid1 = ::getpid() == 1;
-    c.base_env = normalized_environment(current_environment());
+    const std::vector<std::string_view> env = current_environment();
+    c.base_env = Environment(std::span<const std::string_view>(env));
     c.setups.resize(config.services.size());
     for (std::size_t i = 0; i < config.services.size(); ++i) {
         const ServiceConfig& s = config.services[i];

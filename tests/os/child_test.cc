@@ -38,7 +38,7 @@ constexpr auto kWaitLimit = std::chrono::seconds(10);
 SpawnPlan plan_for(std::vector<std::string> argv,
                    std::vector<std::string> env = {"PATH=/usr/bin:/bin"}) {
     RunContext context;
-    context.base_env = std::move(env);
+    context.base_env = Environment(env);
     return plan_probe(argv, context);
 }
 
@@ -276,8 +276,8 @@ TEST_P(ChildTest, EnvironmentIsExactlyThePlans) {
     const Outcome o = run(plan);
     ::unsetenv("SV_CHILD_TEST_LEAK");
     ASSERT_EQ(o.exec.error, 0) << o.exec.what << ": " << o.exec.why;
-    EXPECT_EQ(lines(read_file(path("out"))), plan.env);
-    EXPECT_EQ(plan.env, (Lines{"A=1", "EMPTY=", "GREETING=two words", "PATH=/usr/bin:/bin"}));
+    EXPECT_EQ(lines(read_file(path("out"))), plan.env.entries());
+    EXPECT_EQ(plan.env.entries(), (Lines{"A=1", "EMPTY=", "GREETING=two words", "PATH=/usr/bin:/bin"}));
 }
 
 TEST_P(ChildTest, SignalMaskAndDispositionsAreReset) {

@@ -33,14 +33,23 @@ ServiceConfig service(std::vector<std::string> argv = {"/usr/bin/app"}) {
 
 // ---- build_environment -------------------------------------------------------
 
+// What a process gets: the merge of the base and the plan's own entries.
+Env entries(const Environment& env) {
+    return env.entries();
+}
+
+Env built(const Environment& base, const Identity& identity, const std::string& notify,
+          const std::vector<std::pair<std::string, std::string>>& env) {
+    return build_environment(base, identity, notify, env).entries();
+}
+
 TEST(BuildEnvironment, BaseAloneIsCopied) {
-    EXPECT_EQ(build_environment({"A=1", "B=two words"}, Identity{}, "", {}),
-              (Env{"A=1", "B=two words"}));
+    EXPECT_EQ(built({"A=1", "B=two words"}, Identity{}, "", {}), (Env{"A=1", "B=two words"}));
 }
 
 TEST(BuildEnvironment, IdentityOverridesTheBase) {
-    const Env env = build_environment({"HOME=/root", "LOGNAME=root", "USER=root", "X=1"},
-                                      app_identity(), "", {});
+    const Env env =
+        built({"HOME=/root", "LOGNAME=root", "USER=root", "X=1"}, app_identity(), "", {});
     EXPECT_EQ(env, (Env{"HOME=/home/app", "LOGNAME=app", "USER=app", "X=1"}));
 }
 
@@ -49,23 +58,22 @@ TEST(BuildEnvironment, IdentityWithoutANameLeavesThemAlone) {
     Identity numeric;
     numeric.set_user = true;
     numeric.uid = 1234;
-    const Env env = build_environment({"HOME=/root", "USER=root"}, numeric, "", {});
+    const Env env = built({"HOME=/root", "USER=root"}, numeric, "", {});
     EXPECT_EQ(env, (Env{"HOME=/root", "USER=root"}));
 }
 
 TEST(BuildEnvironment, NotifySocketOverridesTheIdentityAndTheBase) {
-    const Env env =
-        build_environment({"NOTIFY_SOCKET=/run/outer"}, app_identity(), "/run/sv/app.sock", {});
+    const Env env = built({"NOTIFY_SOCKET=/run/outer"}, app_identity(), "/run/sv/app.sock", {});
     EXPECT_EQ(env,
               (Env{"HOME=/home/app", "LOGNAME=app", "NOTIFY_SOCKET=/run/sv/app.sock", "USER=app"}));
 }
 
 TEST(BuildEnvironment, ServiceEnvWinsOverEverything) {
-    const Env env = build_environment({"A=base", "HOME=/root"}, app_identity(), "/run/sv/app.sock",
-                                      {{"A", "svc"},
-                                       {"HOME", "/srv/app"},
-                                       {"NOTIFY_SOCKET", "/run/custom.sock"},
-                                       {"USER", "svc-user"}});
+    const Env env = built({"A=base", "HOME=/root"}, app_identity(), "/run/sv/app.sock",
+                          {{"A", "svc"},
+                           {"HOME", "/srv/app"},
+                           {"NOTIFY_SOCKET", "/run/custom.sock"},
+                           {"USER", "svc-user"}});
     EXPECT_EQ(env, (Env{"A=svc", "HOME=/srv/app", "LOGNAME=app", "NOTIFY_SOCKET=/run/custom.sock",
                         "USER=svc-user"}));
 }
@@ -73,67 +81,117 @@ TEST(BuildEnvironment, ServiceEnvWinsOverEverything) {
 TEST(BuildEnvironment, BaseNotifySocketNeverLeaks) {
     // It belongs to whoever started the supervisor: a service that used it
     // would report readiness for the supervisor itself.
-    Env env = build_environment({"NOTIFY_SOCKET=/run/systemd/notify", "A=1"}, Identity{}, "", {});
+    Env env = built({"NOTIFY_SOCKET=/run/systemd/notify", "A=1"}, Identity{}, "", {});
     EXPECT_EQ(env, (Env{"A=1"}));
-    env = build_environment({"NOTIFY_SOCKET=/run/systemd/notify"}, app_identity(), "", {});
+    env = built({"NOTIFY_SOCKET=/run/systemd/notify"}, app_identity(), "", {});
     EXPECT_EQ(env, (Env{"HOME=/home/app", "LOGNAME=app", "USER=app"}));
 }
 
 TEST(BuildEnvironment, SortedByKey) {
     // By key, not by the whole "KEY=VALUE" string: "A" sorts before "A-B"
     // although '-' sorts before '='.
-    const Env env = build_environment({"Z=1", "A-B=2", "M=3"}, Identity{}, "", {{"A", "4"}});
+    const Env env = built({"Z=1", "A-B=2", "M=3"}, Identity{}, "", {{"A", "4"}});
     EXPECT_EQ(env, (Env{"A=4", "A-B=2", "M=3", "Z=1"}));
 }
 
 TEST(BuildEnvironment, ADuplicatedBaseKeyKeepsTheLastAndServiceKeysSortIn) {
     // "A-B" sorts before "A=" character by character but after "A" by key:
     // the order is by key, as the map it replaced kept it.
-    EXPECT_EQ(build_environment({"B=1", "A=first", "C=3", "A=last"}, Identity{}, "",
-                                {{"AB", "x"}, {"A-B", "y"}, {"0", "z"}}),
+    EXPECT_EQ(built({"B=1", "A=first", "C=3", "A=last"}, Identity{}, "",
+                    {{"AB", "x"}, {"A-B", "y"}, {"0", "z"}}),
               (Env{"0=z", "A=last", "A-B=y", "AB=x", "B=1", "C=3"}));
 }
 
 TEST(BuildEnvironment, DuplicatesInAnAlreadySortedBaseKeepTheLast) {
     // Sorted already (the sort is skipped): duplicates are still folded.
-    EXPECT_EQ(build_environment({"A=1", "A=2", "A=3", "B=x", "B=y"}, Identity{}, "", {}),
-              (Env{"A=3", "B=y"}));
-}
-
-TEST(NormalizedEnvironment, SortedOnePerKeyTheLastWinsAndNotifySocketKept) {
-    // The run's base: normalized once, filtered per service later.
-    const Env base = normalized_environment({"Z=1", "NOTIFY_SOCKET=/n", "A=x", "JUNK", "A=y"});
-    EXPECT_EQ(base, (Env{"A=y", "NOTIFY_SOCKET=/n", "Z=1"}));
-    EXPECT_EQ(normalized_environment(base), base);
-    EXPECT_EQ(build_environment(base, Identity{}, "", {}), (Env{"A=y", "Z=1"}));
+    EXPECT_EQ(built({"A=1", "A=2", "A=3", "B=x", "B=y"}, Identity{}, "", {}), (Env{"A=3", "B=y"}));
 }
 
 TEST(BuildEnvironment, EntriesWithoutEqualsAreDropped) {
-    EXPECT_EQ(build_environment({"JUNK", "A=1", "EMPTY="}, Identity{}, "", {}),
-              (Env{"A=1", "EMPTY="}));
+    EXPECT_EQ(built({"JUNK", "A=1", "EMPTY="}, Identity{}, "", {}), (Env{"A=1", "EMPTY="}));
 }
 
-// ---- env_value ------------------------------------------------------------------
+// ---- Environment -----------------------------------------------------------------
+
+TEST(Environment, TheBaseIsSortedOnePerKeyTheLastWinsAndNotifySocketKept) {
+    // The run's base: normalized once, filtered per service later.
+    const Environment base{"Z=1", "NOTIFY_SOCKET=/n", "A=x", "JUNK", "A=y"};
+    EXPECT_EQ(entries(base), (Env{"A=y", "NOTIFY_SOCKET=/n", "Z=1"}));
+    EXPECT_EQ(entries(Environment(entries(base))), entries(base));
+    EXPECT_EQ(built(base, Identity{}, "", {}), (Env{"A=y", "Z=1"}));
+}
+
+TEST(Environment, LongKeysSharingTheirFirstEightBytesSortByTheRest) {
+    // The sort decides by the first eight bytes where it can; past them the
+    // whole key decides, and a key that is a prefix of another comes first.
+    const Environment env{"XDG_SESSION_TYPE=tty", "XDG_SESSION_ID=3", "XDG_SESS=1",
+                          "XDG_SESSION=2",        "XDG_SESSION_ID=4", "XDG_SES=0"};
+    EXPECT_EQ(entries(env), (Env{"XDG_SES=0", "XDG_SESS=1", "XDG_SESSION=2", "XDG_SESSION_ID=4",
+                                 "XDG_SESSION_TYPE=tty"}));
+}
+
+TEST(Environment, BytesSortAsUnsignedAndAPrefixFirst) {
+    const Environment env{"\xc3\xa9=2", "e=1", "B=0", "BB=3", "B_=4"};
+    EXPECT_EQ(entries(env), (Env{"B=0", "BB=3", "B_=4", "e=1", "\xc3\xa9=2"}));
+}
+
+TEST(Environment, SetEraseAndValueOverTheBase) {
+    Environment env{"A=1", "B=2", "C=3"};
+    env.set("B", "two");
+    env.set("D", "4");
+    env.erase("C");
+    env.erase("E");  // not there at all: nothing
+    EXPECT_EQ(entries(env), (Env{"A=1", "B=two", "D=4"}));
+    EXPECT_EQ(env.value("B"), "two");
+    EXPECT_EQ(env.value("A"), "1");
+    EXPECT_FALSE(env.value("C").has_value());
+    env.set("C", "back");  // over the hidden key
+    env.erase("D");        // one of its own, not in the base
+    EXPECT_EQ(entries(env), (Env{"A=1", "B=two", "C=back"}));
+}
+
+TEST(Environment, EqualByWhatAProcessGets) {
+    // Two loads of a configuration make two bases: plans compare by content.
+    Environment a{"A=1", "B=2"};
+    Environment b{"B=2"};
+    EXPECT_FALSE(a == b);
+    b.set("A", "1");
+    EXPECT_TRUE(a == b);
+    Environment c = a;  // the same base, shared
+    EXPECT_TRUE(a == c);
+    c.erase("A");
+    EXPECT_FALSE(a == c);
+}
+
+TEST(Environment, EntriesAreNulTerminatedForExecve) {
+    Environment env{"A=1", "LONG_ENOUGH_NOT_TO_BE_SHORT=x"};
+    env.set("B", "2");
+    std::vector<std::string> seen;
+    env.for_each([&](const char* e) { seen.emplace_back(e); });  // up to each NUL
+    EXPECT_EQ(seen, (Env{"A=1", "B=2", "LONG_ENOUGH_NOT_TO_BE_SHORT=x"}));
+}
+
+// ---- Environment::value ------------------------------------------------------------
 
 TEST(EnvValue, FindsTheExactKey) {
-    const Env env{"PATHX=/wrong", "PATH=/usr/bin", "P=/also-wrong"};
-    ASSERT_TRUE(env_value(env, "PATH").has_value());
-    EXPECT_EQ(*env_value(env, "PATH"), "/usr/bin");
-    EXPECT_FALSE(env_value(env, "PAT").has_value());
-    EXPECT_FALSE(env_value(env, "HOME").has_value());
+    const Environment env{"PATHX=/wrong", "PATH=/usr/bin", "P=/also-wrong"};
+    ASSERT_TRUE(env.value("PATH").has_value());
+    EXPECT_EQ(*env.value("PATH"), "/usr/bin");
+    EXPECT_FALSE(env.value("PAT").has_value());
+    EXPECT_FALSE(env.value("HOME").has_value());
 }
 
 TEST(EnvValue, EmptyValueIsPresent) {
-    const Env env{"EMPTY=", "NOEQUALS"};
-    ASSERT_TRUE(env_value(env, "EMPTY").has_value());
-    EXPECT_EQ(*env_value(env, "EMPTY"), "");
-    EXPECT_FALSE(env_value(env, "NOEQUALS").has_value());
+    const Environment env{"EMPTY=", "NOEQUALS"};
+    ASSERT_TRUE(env.value("EMPTY").has_value());
+    EXPECT_EQ(*env.value("EMPTY"), "");
+    EXPECT_FALSE(env.value("NOEQUALS").has_value());
 }
 
 // ---- exec_search_paths --------------------------------------------------------
 
 TEST(ExecSearchPaths, ASlashMeansAsIs) {
-    const Env env{"PATH=/usr/bin:/bin"};
+    const Environment env{"PATH=/usr/bin:/bin"};
     EXPECT_EQ(exec_search_paths("/opt/app/bin/app", env), (Env{"/opt/app/bin/app"}));
     EXPECT_EQ(exec_search_paths("./app", env), (Env{"./app"}));
     EXPECT_EQ(exec_search_paths("bin/app", env), (Env{"bin/app"}));
@@ -159,7 +217,7 @@ TEST(ExecSearchPaths, EmptyEntriesMeanTheCurrentDirectory) {
 TEST(ExecSearchPaths, UnsetPathUsesTheDefault) {
     EXPECT_EQ(exec_search_paths("app", {"HOME=/root"}),
               (Env{"/usr/local/bin/app", "/usr/bin/app", "/bin/app"}));
-    EXPECT_EQ(exec_search_paths("app", {}),
+    EXPECT_EQ(exec_search_paths("app", Environment{}),
               (Env{"/usr/local/bin/app", "/usr/bin/app", "/bin/app"}));
 }
 
@@ -220,10 +278,11 @@ TEST(PlanService, UsesTheSetupOfItsOwnIndex) {
     const SpawnPlan p = plan_service(service(), context, 1, false);
     EXPECT_EQ(p.identity.uid, 1000u);
     EXPECT_EQ(p.notify_socket, "/run/sv/1.sock");
-    EXPECT_EQ(p.env, (Env{"HOME=/home/app", "LOGNAME=app", "NOTIFY_SOCKET=/run/sv/1.sock",
-                          "PATH=/usr/bin", "USER=app"}));
+    EXPECT_EQ(entries(p.env), (Env{"HOME=/home/app", "LOGNAME=app", "NOTIFY_SOCKET=/run/sv/1.sock",
+                                   "PATH=/usr/bin", "USER=app"}));
     // Service 0 has a setup of its own, empty.
-    EXPECT_EQ(plan_service(service(), context, 0, false).env, (Env{"PATH=/usr/bin", "USER=root"}));
+    EXPECT_EQ(entries(plan_service(service(), context, 0, false).env),
+              (Env{"PATH=/usr/bin", "USER=root"}));
 }
 
 TEST(PlanService, NoSetupsInTheContext) {
@@ -231,7 +290,7 @@ TEST(PlanService, NoSetupsInTheContext) {
     RunContext context;
     context.base_env = {"A=1"};
     const SpawnPlan p = plan_service(service(), context, 5, false);
-    EXPECT_EQ(p.env, (Env{"A=1"}));
+    EXPECT_EQ(entries(p.env), (Env{"A=1"}));
     EXPECT_FALSE(p.identity.set_user);
     EXPECT_EQ(p.error, "");
 }
@@ -262,7 +321,7 @@ TEST(PlanService, ExecPathsFollowTheServicesOwnPath) {
     s.env = {{"PATH", "/opt/app/bin:/usr/bin"}};
     const SpawnPlan p = plan_service(s, context, 0, false);
     EXPECT_EQ(p.exec_paths, (Env{"/opt/app/bin/app", "/usr/bin/app"}));
-    EXPECT_EQ(env_value(p.env, "PATH"), "/opt/app/bin:/usr/bin");
+    EXPECT_EQ(p.env.value("PATH"), "/opt/app/bin:/usr/bin");
 }
 
 TEST(PlanService, EmptyArgvHasNoExecPaths) {
@@ -286,7 +345,7 @@ TEST(PlanProbe, SupervisorsEnvironmentWithoutNotifySocket) {
     RunContext context;
     context.base_env = {"PATH=/usr/bin:/bin", "NOTIFY_SOCKET=/run/systemd/notify", "A=1"};
     const SpawnPlan p = plan_probe({"check", "--quick"}, context);
-    EXPECT_EQ(p.env, (Env{"A=1", "PATH=/usr/bin:/bin"}));
+    EXPECT_EQ(entries(p.env), (Env{"A=1", "PATH=/usr/bin:/bin"}));
     EXPECT_EQ(p.notify_socket, "");
     EXPECT_EQ(p.argv, (Env{"check", "--quick"}));
     EXPECT_EQ(p.exec_paths, (Env{"/usr/bin/check", "/bin/check"}));
