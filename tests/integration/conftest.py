@@ -132,6 +132,15 @@ class Run:
         return self
 
     def __exit__(self, *exc):
+        # A test that leaves the supervisor running: stop it as a user would,
+        # so that its services (each in a session of its own, out of reach of
+        # the killpg below) do not outlive the test; SIGKILL if it hangs.
+        if self.proc.poll() is None:
+            try:
+                os.kill(self.sv_pid, signal.SIGTERM)
+                self.proc.wait(10)
+            except (ProcessLookupError, AssertionError, subprocess.TimeoutExpired):
+                pass
         if self.proc.poll() is None:
             self.kill()
 

@@ -88,7 +88,10 @@ def test_stop_signal_stands_in_for_every_sigterm(tmp_path):
         wait_recorded(out, ["SIGUSR1", "SIGUSR1"])
         r.signal(signal.SIGINT)
         wait_recorded(out, ["SIGUSR1", "SIGUSR1", "SIGINT"])
-        r.kill()
+        # The end: SIGUSR2 is forwarded as it is, and then ends the recorder.
+        open(out + ".exit", "w").close()
+        r.signal(signal.SIGUSR2)
+        assert r.wait(15) == 0, r.err.text()
 
 
 @pytest.mark.parametrize("pid1", MODES)
