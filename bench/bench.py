@@ -59,6 +59,9 @@ COLUMNS = [
     ("ours-c",       "ours `run -c`",        "ours",   "conf",   0),
     ("ours-static",  "ours static `run --`", "ours",   "wrap",   143),
     ("ours-static-c", "ours static `run -c`", "ours",  "conf",   0),
+    # The same with every service's log = "inherit": no output pipes, so the
+    # services rows show what the default's two pipes per service cost.
+    ("ours-static-inherit", "ours static `run -c`, log = inherit", "ours", "conf", 0),
     ("floor",        "floor (minimal C PID 1)", "floor", "floor",  143),
 ]
 COL = {c[0]: c for c in COLUMNS}
@@ -91,6 +94,7 @@ class Env:
             "ours-c": self.ours,
             "ours-static": self.ours_static,
             "ours-static-c": self.ours_static,
+            "ours-static-inherit": self.ours_static,
             "floor": self.floor,
         }
         shm = "/dev/shm"
@@ -177,6 +181,8 @@ def init_argv(env, key, rundir, stamps, services, chain=False, http=None):
             prev = None
             for tag, mode, n in services:
                 f.write("[services.%s]\ncommand = %s\n" % (tag, json.dumps(cmd(tag, mode, n))))
+                if key.endswith("-inherit"):
+                    f.write('log = "inherit"\n')
                 if chain and prev:
                     f.write("depends_on = [%s]\n" % json.dumps(prev))
                 f.write("\n")
@@ -905,6 +911,10 @@ RATIO_ROWS = [
     ("500 services: start → all exec'd", "start500", "ms", "ours-c", "ours-static-c", MANAGERS),
     ("500 services: SIGTERM → all stopped (graceful)", "stop500", "ms", "ours-c",
      "ours-static-c", MANAGERS),
+    ("50 services, log = inherit: SIGTERM → all stopped", "stop50", "ms", None,
+     "ours-static-inherit", MANAGERS),
+    ("500 services, log = inherit: SIGTERM → all stopped", "stop500", "ms", None,
+     "ours-static-inherit", MANAGERS),
     ("50-long chain: start → all exec'd", "chainstart50", "ms", "ours-c", "ours-static-c", []),
     ("50-long chain: SIGTERM → all stopped", "chainstop50", "ms", "ours-c", "ours-static-c", []),
 ]
@@ -928,15 +938,15 @@ def ratios_table(res):
            "| static ÷ anchor | static ÷ floor |",
            "|---|---|---|---|---|---|---|"]
     for label, metric, unit, dyn, sta, group in RATIO_ROWS:
-        if not any(res.get(metric, k) for k in (dyn, sta, "floor")):
+        if not any(res.get(metric, k) for k in (dyn, sta) if k):
             continue
         b, k = best_anchor(res, metric, group) if group != [] else (None, None)
         f = med(res.get(metric, "floor"))
         row = [label, "%s %s %s" % (k, fmt(b), unit) if k else "—",
                "%s %s" % (fmt(f), unit) if f is not None else "—"]
         for ours in (dyn, sta):
-            row.append(fmt_ratio(paired(res, metric, ours, metric, k)) if k else "—")
-            row.append(fmt_ratio(paired(res, metric, ours, metric, "floor")))
+            row.append(fmt_ratio(paired(res, metric, ours, metric, k)) if k and ours else "—")
+            row.append(fmt_ratio(paired(res, metric, ours, metric, "floor")) if ours else "—")
         out.append("| " + " | ".join(row) + " |")
     base = med(res.get("log_pipe", "pipe"))
     for mode in ("prefix", "inherit"):
@@ -1186,14 +1196,16 @@ def main():
     # Ours first: the first round then measures it even when a phase is cut
     # short; later rounds rotate the order.
     first = [k for k in present if COL[k][2] == "ours"] + [k for k in present if COL[k][2] != "ours"]
-    one_cols = first
     # The storm exercises the reaping loop, the same code in both of our
     # modes: ours `run --` of both builds against every anchor (tini-static
     # for tini: the same code) and the floor.
-    storm_cols = [k for k in first if k not in ("tini", "ours-c", "ours-static-c")]
+    inherit = [k for k in first if k.endswith("-inherit")]  # the services rows only
+    storm_cols = [k for k in first if k not in ["tini", "ours-c", "ours-static-c"] + inherit]
+    one_cols = [k for k in first if k not in inherit]
     fifty_cols = [k for k in first if COL[k][3] != "wrap"]
     many_cols = [k for k in fifty_cols if k != "supervisord"]
-    chain_cols = [k for k in first if COL[k][3] in ("conf", "floor")]
+    chain_cols = [k for k in first if COL[k][3] in ("conf", "floor") and k not in inherit]
+    footprint_cols = [k for k in fifty_cols if k not in inherit]
     log_cols = [k for k in ("ours", "ours-static") if k in present]
 
     # Shares of the budget; a phase that ends early leaves its time to the next.
@@ -1204,7 +1216,7 @@ def main():
         # rows only for the columns of the ratios (`run --`, not `run -c`).
         shares = [("footprint", 0.07), ("idle", 0.14), ("one", 0.16), ("fifty", 0.24),
                   ("many", 0.16), ("storm", 0.15), ("log", 0.08)]
-        one_cols = [k for k in first if COL[k][3] in ("wrap", "floor")]
+        one_cols = [k for k in one_cols if COL[k][3] in ("wrap", "floor")]
     info = machine_info()
     t_start = time.monotonic()
 
@@ -1223,10 +1235,10 @@ def main():
                 continue
             if name == "footprint":
                 # --quick: the one-child Pss only (the aim of issue 14).
-                scenario_footprint(env, res, one_cols, [] if a.quick else fifty_cols,
+                scenario_footprint(env, res, one_cols, [] if a.quick else footprint_cols,
                                    a.rounds_footprint, secs, http=not a.quick)
             elif name == "idle":
-                scenario_idle(env, res, one_cols, fifty_cols, secs, a.idle_window)
+                scenario_idle(env, res, one_cols, footprint_cols, secs, a.idle_window)
             elif name == "one":
                 scenario_one(env, res, one_cols, a.rounds_spawn, secs)
             elif name == "fifty":

@@ -12,7 +12,7 @@
 #                                # many,storm,log
 #   TOOLS=ours,catatonit bench/run.sh   # some columns: tini,tini-static,dumb-init,
 #                                # catatonit,s6,runit,supervisord,ours,ours-c,
-#                                # ours-static,ours-static-c,floor
+#                                # ours-static,ours-static-c,ours-static-inherit,floor
 #
 # 1. installs the anchors and tools from Debian when missing (tini,
 #    dumb-init, catatonit, s6, runit, supervisor = supervisord, strace,
