@@ -10,6 +10,14 @@
 // without blocking the loop, with back-pressure on the pipes that feed them.
 // Nothing is dropped: finish() reads every pipe to its end and writes
 // everything before the supervisor exits.
+//
+// While a service's leader runs, the supervisor keeps its own copy of each
+// pipe's write end (within a budget of descriptors). A process closes its
+// descriptors before the kernel reports its exit, and each close of a last
+// write end woke the loop: three wake-ups per exit (two pipes, then
+// SIGCHLD) where one does. With our copy the pipes cannot end before the
+// leader is reaped; read_available() then drops our copies, and the pipes
+// end as soon as nobody else holds them.
 #pragma once
 
 #include <cstddef>
@@ -23,6 +31,13 @@ struct ev_loop;
 namespace sv {
 
 class LogStore;
+
+// One output pipe of a spawned service: the read end, and the supervisor's
+// copy of the write end the child got (-1: none).
+struct OutputPipe {
+    int read = -1;
+    int write = -1;
+};
 
 class Output {
   public:
@@ -47,13 +62,18 @@ class Output {
     // services, larger batches are written for throughput.)
     void set_shared_destinations(bool shared);
 
-    // Takes ownership of the read ends of service `id`'s stdout/stderr
-    // pipes (-1: not piped). Called once per spawn; earlier pipes of the same
-    // service (still held by grandchildren) keep being read.
-    void attach(std::size_t index, int stdout_fd, int stderr_fd);
+    // `count` read ends at most (two per service logging in prefix mode):
+    // how many copies of write ends fit within the open files limit.
+    void expect_pipes(std::size_t count);
 
-    // Reads what service `index` has already written (without blocking), so
-    // that its last lines come out before the supervisor reports its exit.
+    // Takes ownership of service `id`'s stdout/stderr pipes (read -1: not
+    // piped). Called once per spawn; earlier pipes of the same service
+    // (still held by grandchildren) keep being read.
+    void attach(std::size_t index, OutputPipe out, OutputPipe err);
+
+    // Service `index`'s leader is gone: drops our copies of its write ends
+    // and reads what it has already written (without blocking), so that its
+    // last lines come out before the supervisor reports its exit.
     void read_available(std::size_t index);
 
     // One of the supervisor's own lines (ending in '\n') for stderr.
@@ -61,7 +81,8 @@ class Output {
     // Between hold_own_lines() and release_own_lines() (nested: counted)
     // own lines, and service lines read meanwhile, are queued without a
     // write each (up to a bound): 500 services stopping are one write of
-    // 500 lines, not 500 writes. Release writes what it can.
+    // 500 lines, not 500 writes. Release writes what it can, then closes
+    // the pipes that reached their end meanwhile (after the batch's work).
     void hold_own_lines();
     void release_own_lines();
 

@@ -72,13 +72,13 @@ SpawnResult PosixSys::spawn(std::size_t index, const SpawnPlan& plan) {
     // is one process with nothing to overlap: it is waited for, as probes
     // are, without a flight's stack and copy of the plan.
     const Child child = start_child(plan, stdio, plan.foreground ? Launch::Wait : Launch::Overlap);
-    close_fd(out_pipe[1]);
-    close_fd(err_pipe[1]);
     if (child.pid < 0) {
         cleanup();
         return failure(child.error, child.what);
     }
-    hooks_.spawned(index, child.pid, child.exec, child.exec_pending, out_pipe[0], err_pipe[0]);
+    // Our copies of the write ends go along too (output.h says why).
+    hooks_.spawned(index, child.pid, child.exec, child.exec_pending, {out_pipe[0], out_pipe[1]},
+                   {err_pipe[0], err_pipe[1]});
     SpawnResult r;
     r.pid = child.pid;
     return r;

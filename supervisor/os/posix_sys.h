@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include "output.h"
 #include "sys.h"
 
 namespace sv {
@@ -15,10 +16,10 @@ class SysHooks {
   public:
     // A process was started for service `index`, and its exec went as
     // `exec` says (exec_pending: await_exec(pid) will say): tell the core
-    // (after the current event), and read its output pipes (-1: not
+    // (after the current event), and read its output pipes (read -1: not
     // piped). Takes ownership of the fds.
     virtual void spawned(std::size_t index, pid_t pid, const ExecResult& exec, bool exec_pending,
-                         int stdout_fd, int stderr_fd) = 0;
+                         OutputPipe out, OutputPipe err) = 0;
     virtual void start_probe(std::size_t index, ProbeRole role, const ProbeConfig& probe) = 0;
     virtual void stop_probe(std::size_t index, ProbeRole role) = 0;
 

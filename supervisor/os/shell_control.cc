@@ -66,9 +66,13 @@ void Shell::follow_services() {
         if (s.id() >= names.size()) names.resize(s.id() + 1);
         names[s.id()] = s.name();
     }
-    for (const ServiceConfig& s : supervisor_.config().services)
+    std::size_t pipes = 0;
+    for (const ServiceConfig& s : supervisor_.config().services) {
         width = std::max(width, s.name.size());
+        if (s.log == LogMode::Prefix) pipes += 2;
+    }
     output_.set_service_names(names, width);
+    output_.expect_pipes(pipes);
     std::vector<std::string> configured;
     for (const ServiceConfig& s : supervisor_.config().services) configured.push_back(s.name);
     notify_.keep_only(configured);

@@ -67,7 +67,7 @@ class Shell final : public SysHooks,
 
     // --- SysHooks ---
     void spawned(std::size_t id, pid_t pid, const ExecResult& exec, bool exec_pending,
-                 int stdout_fd, int stderr_fd) override;
+                 OutputPipe out, OutputPipe err) override;
     void start_probe(std::size_t id, ProbeRole role, const ProbeConfig& probe) override;
     void stop_probe(std::size_t id, ProbeRole role) override;
     // --- StatusSource (the endpoint) ---

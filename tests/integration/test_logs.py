@@ -639,3 +639,38 @@ def test_an_empty_first_line_is_relayed_and_kept(tmp_path, pid1):
         r.signal(signal.SIGTERM)
         assert r.wait(15) == 0, r.err.text()
     assert "blank | " in r.out.text().splitlines()
+
+
+def voluntary_switches(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("voluntary_ctxt_switches:"):
+                return int(line.split()[1])
+    raise AssertionError("no voluntary_ctxt_switches in /proc/%d/status" % pid)
+
+
+def test_a_service_exit_wakes_the_supervisor_once_not_once_per_pipe(tmp_path):
+    # A process closes its descriptors before the kernel reports its exit,
+    # and each close of a pipe's last write end woke the supervisor: three
+    # wake-ups per exit (stdout, stderr, SIGCHLD). It keeps its own copy of
+    # the write ends until it reaps the leader: one. An idle supervisor has
+    # nothing else that wakes it, so its voluntary context switches count
+    # its wake-ups. The services close their output 50 ms before they exit,
+    # so that no wake-up could serve both.
+    n = 6
+    body = HEAD + 'control_socket = ""\n[services.stay]\ncommand = ["sleep", "1000"]\n'
+    for i in range(n):
+        body += (f'[services.s{i}]\ncommand = "echo hi from s{i}; echo to stderr >&2; '
+                 f'sleep {0.6 + 0.15 * i:.2f}; exec >&- 2>&-; sleep 0.05"\n'
+                 "critical = false\n")
+    with Run(["run", "-c", write_config(tmp_path, body)]) as r:
+        for i in range(n):
+            r.out.wait_for(rf"s{i} +\| hi from s{i}$", 10)
+            r.err.wait_for(rf"s{i} +\| to stderr$", 10)
+        before = voluntary_switches(r.sv_pid)
+        for i in range(n):
+            r.err.wait_for(rf"s{i}: exited with status 0", 10)
+        after = voluntary_switches(r.sv_pid)
+        assert after - before <= n + 2, (before, after, r.err.text())
+        r.signal(signal.SIGTERM)
+        assert r.wait(15) == 0, r.err.text()
