@@ -12,7 +12,7 @@
 // everything before the supervisor exits.
 //
 // While a service's leader runs, the supervisor keeps its own copy of each
-// pipe's write end (within a budget of descriptors). A process closes its
+// pipe's write end (for up to 64 services: see expect_pipes()). A process closes its
 // descriptors before the kernel reports its exit, and each close of a last
 // write end woke the loop: three wake-ups per exit (two pipes, then
 // SIGCHLD) where one does. With our copy the pipes cannot end before the
@@ -63,7 +63,8 @@ class Output {
     void set_shared_destinations(bool shared);
 
     // `count` read ends at most (two per service logging in prefix mode):
-    // how many copies of write ends fit within the open files limit.
+    // whether copies of the write ends are kept (up to 64 services, within
+    // the open files limit).
     void expect_pipes(std::size_t count);
 
     // Takes ownership of service `id`'s stdout/stderr pipes (read -1: not
