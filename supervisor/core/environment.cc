@@ -142,7 +142,11 @@ std::vector<std::string> Environment::entries() const {
 }
 
 bool Environment::operator==(const Environment& other) const {
-    if (base_ == other.base_ && own_ == other.own_) return true;
+    if (own_ == other.own_) {
+        // At a reload: a base made again from the same environ.
+        if (base_ == other.base_) return true;
+        if (base_ && other.base_ && base_->text == other.base_->text) return true;
+    }
     return entries() == other.entries();
 }
 

@@ -69,7 +69,7 @@ struct ServiceSetup {
     std::string error;
 };
 
-// The environment of the whole run, captured once at start.
+// The environment of the whole run, captured at start and at each reload.
 struct RunContext {
     bool pid1 = false;  // the supervisor is PID 1 (of its namespace)
     // environ, normalized once here and shared by every plan made from it

@@ -201,10 +201,15 @@ void Output::Impl::close_pipe(Pipe& p) {
     drop_write_end(p);
     p.lines.finish([&](std::string_view line) { emit(p, line); });
     ev_io_stop(loop, &p.readable);
-    if (held > 0)
-        ended.push_back(p.fd);
-    else
-        ::close(p.fd);
+    bool later = held > 0;
+    if (later) {
+        try {
+            ended.push_back(p.fd);
+        } catch (...) {
+            later = false;  // no memory to remember it: close it now
+        }
+    }
+    if (!later) ::close(p.fd);
     auto mine = by_index.find(p.index);
     if (mine != by_index.end()) {
         auto& v = mine->second;
@@ -291,8 +296,8 @@ void Output::attach(std::size_t index, OutputPipe out, OutputPipe err) {
             write_fd = -1;
         }
         if (fd < 0) continue;
-        // The read end is ours alone (the child holds the write end), so
-        // making it non-blocking affects nobody else; it has no other status
+        // The read end is ours alone (the child, and our copy, are write
+        // ends), so making it non-blocking affects nobody else; no other status
         // flag to keep (F_SETFL ignores the access mode).
         if (::fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
             ::close(fd);

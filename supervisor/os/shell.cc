@@ -153,9 +153,9 @@ void Shell::spawned(std::size_t id, pid_t pid, const ExecResult& exec, bool exec
                     OutputPipe out, OutputPipe err) {
     // Not now: we are inside the core's own call (it is spawning). Before
     // the loop next waits for anything, so before any SIGCHLD is read.
+    output_.attach(id, out, err);  // first: it owns the fds from here on
     exec_news_.push_back({pid, exec, exec_pending});
     ev_prepare_start(loop_, &exec_news_watcher_);
-    output_.attach(id, out, err);
     if (const Service* s = supervisor_.find_id(id)) notify_.set_service_pid(s->name(), pid);
 }
 

@@ -36,6 +36,15 @@ std::optional<gid_t> group_id(const std::string& group, std::string& error) {
     return std::nullopt;
 }
 
+// The output pipes a configuration's services have at most: two for each
+// that logs in prefix mode.
+std::size_t output_pipes(const Config& config) {
+    std::size_t pipes = 0;
+    for (const ServiceConfig& s : config.services)
+        if (s.log == LogMode::Prefix) pipes += 2;
+    return pipes;
+}
+
 }  // namespace
 
 RunContext Shell::make_context(const Config& config) {
@@ -66,13 +75,10 @@ void Shell::follow_services() {
         if (s.id() >= names.size()) names.resize(s.id() + 1);
         names[s.id()] = s.name();
     }
-    std::size_t pipes = 0;
-    for (const ServiceConfig& s : supervisor_.config().services) {
+    for (const ServiceConfig& s : supervisor_.config().services)
         width = std::max(width, s.name.size());
-        if (s.log == LogMode::Prefix) pipes += 2;
-    }
     output_.set_service_names(names, width);
-    output_.expect_pipes(pipes);
+    output_.expect_pipes(output_pipes(supervisor_.config()));
     std::vector<std::string> configured;
     for (const ServiceConfig& s : supervisor_.config().services) configured.push_back(s.name);
     notify_.keep_only(configured);
@@ -151,7 +157,12 @@ int Shell::reload(ReloadSummary& summary, std::string& error) {
         next.services.push_back(s);
     }
     RunContext context = make_context(next);
-    if (!supervisor_.reload(next, context, summary, error)) return 1;
+    // The reload starts the services it adds: their pipes by its numbers.
+    output_.expect_pipes(output_pipes(next));
+    if (!supervisor_.reload(next, context, summary, error)) {
+        output_.expect_pipes(output_pipes(config_));
+        return 1;
+    }
     const SupervisorConfig old = config_.supervisor;
     config_ = std::move(next);
     context_.setups = std::move(context.setups);

@@ -661,7 +661,7 @@ def test_a_service_exit_wakes_the_supervisor_once_not_once_per_pipe(tmp_path):
     body = HEAD + 'control_socket = ""\n[services.stay]\ncommand = ["sleep", "1000"]\n'
     for i in range(n):
         body += (f'[services.s{i}]\ncommand = "echo hi from s{i}; echo to stderr >&2; '
-                 f'sleep {0.6 + 0.15 * i:.2f}; exec >&- 2>&-; sleep 0.05"\n'
+                 f'sleep {1.0 + 0.15 * i:.2f}; exec >&- 2>&-; sleep 0.05"\n'
                  "critical = false\n")
     with Run(["run", "-c", write_config(tmp_path, body)]) as r:
         for i in range(n):
@@ -672,5 +672,39 @@ def test_a_service_exit_wakes_the_supervisor_once_not_once_per_pipe(tmp_path):
             r.err.wait_for(rf"s{i}: exited with status 0", 10)
         after = voluntary_switches(r.sv_pid)
         assert after - before <= n + 2, (before, after, r.err.text())
+        r.signal(signal.SIGTERM)
+        assert r.wait(15) == 0, r.err.text()
+
+
+def pipe_fds(pid):
+    """The supervisor's pipe descriptors other than its stdout and stderr
+    (and their copies), with what they point at."""
+    own = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in (1, 2)}
+    out = {}
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except FileNotFoundError:
+            continue
+        if target.startswith("pipe:") and target not in own:
+            out[int(fd)] = target
+    return out
+
+
+def test_no_pipe_is_left_open_after_services_exit_or_fail_to_exec(tmp_path):
+    # The supervisor holds copies of its services' pipes' write ends: each
+    # goes at the reap, an exec that fails and a restart included. What is
+    # left is the running service's two pipes, a read and a write end each.
+    body = (HEAD + 'control_socket = ""\n[services.stay]\ncommand = ["sleep", "1000"]\n'
+            '[services.quick]\ncommand = ["true"]\ncritical = false\n'
+            '[services.missing]\ncommand = ["/nonexistent/program"]\ncritical = false\n'
+            '[services.again]\ncommand = ["sh", "-c", "echo run; exit 3"]\ncritical = false\n'
+            'restart = "on-failure"\nmax_restarts = 2\nrestart_delay = "10ms"\n')
+    with Run(["run", "-c", write_config(tmp_path, body)]) as r:
+        r.err.wait_for(r"quick: exited with status 0", 10)
+        r.err.wait_for(r"missing: .*No such file or directory", 10)
+        r.err.wait_for(r"again: not restarting", 10)
+        pipes = pipe_fds(r.sv_pid)
+        assert len(pipes) == 4 and len(set(pipes.values())) == 2, (pipes, r.err.text())
         r.signal(signal.SIGTERM)
         assert r.wait(15) == 0, r.err.text()

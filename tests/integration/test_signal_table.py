@@ -79,7 +79,8 @@ def test_stop_signal_stands_in_for_every_sigterm(tmp_path):
     out = str(tmp_path / "got")
     script = tmp_path / "rec.py"
     script.write_text(RECORDER)
-    with Run(["run", "--stop-signal", "SIGUSR1", "--grace", "5s", "--", sys.executable,
+    # A grace the test never reaches: the recorder ends by itself at the end.
+    with Run(["run", "--stop-signal", "SIGUSR1", "--grace", "60s", "--", sys.executable,
               str(script), out]) as r:
         wait_file(out + ".ready")
         r.signal(signal.SIGTERM)
