@@ -277,7 +277,8 @@ TEST_P(ChildTest, EnvironmentIsExactlyThePlans) {
     ::unsetenv("SV_CHILD_TEST_LEAK");
     ASSERT_EQ(o.exec.error, 0) << o.exec.what << ": " << o.exec.why;
     EXPECT_EQ(lines(read_file(path("out"))), plan.env.entries());
-    EXPECT_EQ(plan.env.entries(), (Lines{"A=1", "EMPTY=", "GREETING=two words", "PATH=/usr/bin:/bin"}));
+    EXPECT_EQ(plan.env.entries(),
+              (Lines{"A=1", "EMPTY=", "GREETING=two words", "PATH=/usr/bin:/bin"}));
 }
 
 TEST_P(ChildTest, SignalMaskAndDispositionsAreReset) {
