@@ -346,14 +346,18 @@ void Output::set_shared_destinations(bool shared) {
         if (s) s->set_shared(shared);
 }
 
+void Output::leader_gone(std::size_t index) {
+    Impl& m = *impl_;
+    if (auto it = m.by_index.find(index); it != m.by_index.end())
+        for (Impl::Pipe* p : it->second) m.drop_write_end(*p);
+}
+
 void Output::read_available(std::size_t index) {
     Impl& m = *impl_;
     std::vector<Impl::Pipe*> mine;
     if (auto it = m.by_index.find(index); it != m.by_index.end())
-        for (Impl::Pipe* p : it->second) {
-            m.drop_write_end(*p);  // the pipes may end now
+        for (Impl::Pipe* p : it->second)
             if (!p->sink->paused()) mine.push_back(p);
-        }
     // A bounded number of reads: a grandchild that keeps writing must not
     // hold up the exit report; the loop reads the rest as usual.
     for (Impl::Pipe* p : mine) {

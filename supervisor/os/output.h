@@ -16,7 +16,7 @@
 // descriptors before the kernel reports its exit, and each close of a last
 // write end woke the loop: three wake-ups per exit (two pipes, then
 // SIGCHLD) where one does. With our copy the pipes cannot end before the
-// leader is reaped; read_available() then drops our copies, and the pipes
+// leader is reaped; leader_gone() then drops our copies, and the pipes
 // end as soon as nobody else holds them.
 #pragma once
 
@@ -72,9 +72,14 @@ class Output {
     // (still held by grandchildren) keep being read.
     void attach(std::size_t index, OutputPipe out, OutputPipe err);
 
-    // Service `index`'s leader is gone: drops our copies of its write ends
-    // and reads what it has already written (without blocking), so that its
-    // last lines come out before the supervisor reports its exit.
+    // Service `index`'s leader is gone: drops our copies of its write ends,
+    // so that its pipes can end.
+    void leader_gone(std::size_t index);
+    // Reads what service `index` has already written (without blocking), so
+    // that its lines come out before what the supervisor reports next about
+    // it: its exit, or its readiness. (Within one wake-up libev runs the
+    // callbacks last in, first out: the probe's verdict or SIGCHLD first,
+    // the pipe's data after, although the service wrote it before.)
     void read_available(std::size_t index);
 
     // One of the supervisor's own lines (ending in '\n') for stderr.

@@ -69,6 +69,8 @@ Shell::Shell(struct ev_loop* loop, Config config, ShellOptions options)
       probes_(
           loop,
           [this](std::size_t id, ProbeRole role, bool ok, const std::string& detail) {
+              // What the service wrote before it became ready comes first.
+              if (role == ProbeRole::Ready) output_.read_available(id);
               supervisor_.on_probe_result(id, role, ok, detail);
               after_event();
           },
@@ -181,8 +183,10 @@ bool Shell::all_ready() {
 
 void Shell::notify(const std::string& service, bool ready,
                    const std::optional<std::string>& status) {
-    if (const Service* s = supervisor_.find_name(service))
+    if (const Service* s = supervisor_.find_name(service)) {
+        if (ready) output_.read_available(s->id());  // its lines before "ready"
         supervisor_.on_notify(s->id(), ready, status);
+    }
     after_event();
 }
 
@@ -275,7 +279,10 @@ void Shell::child_exited(pid_t pid, int wait_status) {
         return;
     }
     // A service's last words come out before the news of its exit.
-    if (const Service* s = supervisor_.find_leader(pid)) output_.read_available(s->id());
+    if (const Service* s = supervisor_.find_leader(pid)) {
+        output_.leader_gone(s->id());
+        output_.read_available(s->id());
+    }
     supervisor_.on_child_exit(pid, decode_wait_status(wait_status));
 }
 

@@ -708,3 +708,65 @@ def test_no_pipe_is_left_open_after_services_exit_or_fail_to_exec(tmp_path):
         assert len(pipes) == 4 and len(set(pipes.values())) == 2, (pipes, r.err.text())
         r.signal(signal.SIGTERM)
         assert r.wait(15) == 0, r.err.text()
+
+
+NOTIFY_READY = """import os, socket
+p = os.environ["NOTIFY_SOCKET"]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.sendto(b"READY=1", "\\0" + p[1:] if p.startswith("@") else p)
+"""
+
+
+def test_lines_written_before_ready_come_before_the_ready_line(tmp_path):
+    # Within one wake-up libev runs the callbacks last in, first out: a
+    # READY=1 sent after a line was handled before the line was read. The
+    # supervisor reads the service's pipes before it reports it ready. It is
+    # stopped while the service writes and notifies, so that both wait for
+    # the same wake-up.
+    go, done = tmp_path / "go", tmp_path / "done"
+    (tmp_path / "notify.py").write_text(NOTIFY_READY)
+    (tmp_path / "db.sh").write_text(
+        f"while [ ! -e {go} ]; do sleep 0.01; done\n"
+        f"echo before ready\npython3 {tmp_path / 'notify.py'}\ntouch {done}\nexec sleep 1000\n")
+    cfg = HEAD + f"""control_socket = ""
+[services.db]
+command = ["bash", "{tmp_path / 'db.sh'}"]
+[services.db.ready]
+notify = true
+start_timeout = "30s"
+"""
+    proc = subprocess.Popen([BIN, "run", "-c", write_config(tmp_path, cfg)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            env=dict(os.environ, NO_COLOR="1"), start_new_session=True)
+    out = b""
+
+    def read_until(text):
+        nonlocal out
+        deadline = time.monotonic() + 10
+        while text not in out:
+            assert time.monotonic() < deadline, out.decode()
+            if select.select([proc.stdout], [], [], 0.5)[0]:
+                out += os.read(proc.stdout.fileno(), 65536)
+
+    try:
+        read_until(b"db: started")
+        os.kill(proc.pid, signal.SIGSTOP)
+        try:
+            go.touch()
+            deadline = time.monotonic() + 10
+            while not done.exists():
+                assert time.monotonic() < deadline, "the service never notified"
+                time.sleep(0.01)  # polling a file the service creates, bounded
+        finally:
+            os.kill(proc.pid, signal.SIGCONT)
+        read_until(b"db: ready")
+        proc.send_signal(signal.SIGTERM)
+        rest, _ = proc.communicate(timeout=15)
+        lines = (out + rest).decode().split("\n")
+        line = lines.index("db | before ready")
+        ready = lines.index("supervisor: db: ready")
+        assert line < ready, lines
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
