@@ -82,19 +82,18 @@ Environment::Environment(const std::vector<std::string>& entries) {
 
 namespace {
 
+// Where `key` is or would go in a list sorted by key.
+template <class List>
+auto place_of(List& list, std::string_view key) {
+    return std::lower_bound(list.begin(), list.end(), key,
+                            [](const auto& e, std::string_view k) { return env_key(e) < k; });
+}
+
 // The entry of `key` in a list sorted by key, or its end.
 template <class List>
 auto find_key(List& list, std::string_view key) {
-    auto it = std::lower_bound(list.begin(), list.end(), key,
-                               [](const auto& e, std::string_view k) { return env_key(e) < k; });
+    auto it = place_of(list, key);
     return it != list.end() && env_key(*it) == key ? it : list.end();
-}
-
-// Where `key` would go in a list sorted by key.
-std::vector<std::string>::iterator place_of(std::vector<std::string>& list, std::string_view key) {
-    return std::lower_bound(
-        list.begin(), list.end(), key,
-        [](const std::string& e, std::string_view k) { return env_key(e) < k; });
 }
 
 }  // namespace

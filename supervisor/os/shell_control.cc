@@ -52,7 +52,7 @@ RunContext Shell::make_context(const Config& config) {
     c.inherited_limits = options_.inherited_limits;
     c.pid1 = ::getpid() == 1;
     const std::vector<std::string_view> env = current_environment();
-    c.base_env = Environment(std::span<const std::string_view>(env));
+    c.base_env = Environment(env);
     c.setups.resize(config.services.size());
     for (std::size_t i = 0; i < config.services.size(); ++i) {
         const ServiceConfig& s = config.services[i];
